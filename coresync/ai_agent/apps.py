@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AiAgentConfig(AppConfig):
+    name = "coresync.ai_agent"
+    label = "ai_agent"
+    verbose_name = "AI concierge"

@@ -1,0 +1,181 @@
+"""Bookings: the one table that must never double-book a technician or a room.
+
+The interval a booking *blocks* is ``[start, blocked_until)`` where
+``blocked_until = end + service buffer``; ``end`` is what the guest sees.
+On PostgreSQL two exclusion constraints (btree_gist over ``tstzrange``) make an
+overlap impossible for active bookings; on SQLite every write runs in an
+``IMMEDIATE`` transaction and the overlap check happens inside it
+(``bookings.services``).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+
+from coresync.catalog.models import AddOn, Location, PriceColumn, Room, Service
+from coresync.core.models import TimeStampedModel
+from coresync.technicians.models import Technician
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+
+
+def new_reference() -> str:
+    return "CS-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL; nothing on SQLite, where IMMEDIATE transactions guard instead."""
+
+    def constraint_sql(self, model, schema_editor):
+        return super().constraint_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def create_sql(self, model, schema_editor):
+        return super().create_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def remove_sql(self, model, schema_editor):
+        return super().remove_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        from django.db import connections
+
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)
+
+
+class BookingStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    EXPIRED = "expired", "Expired"
+
+
+# Statuses whose time is no longer held by anyone.
+RELEASED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
+ACTIVE_Q = ~Q(status__in=RELEASED_STATUSES)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    CHAT = "chat", "Chat"
+    PHONE = "phone", "Phone"
+    ADMIN = "admin", "Admin"
+
+
+class Booking(TimeStampedModel):
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="bookings")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    customer_name = models.CharField(max_length=150)
+    customer_email = models.EmailField(db_index=True)
+    customer_phone = models.CharField(max_length=32, blank=True, db_index=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    technician = models.ForeignKey(Technician, on_delete=models.PROTECT, related_name="bookings")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField(help_text="When the guest's service ends (buffer excluded).")
+    blocked_until = models.DateTimeField(help_text="End plus clean-up buffer: technician and room are busy until then.")
+    status = models.CharField(max_length=20, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    notes = models.TextField(blank=True)
+    # Price snapshot taken when the booking was made.
+    price_column = models.CharField(max_length=16, choices=PriceColumn.choices, default=PriceColumn.NON_MEMBER)
+    tier_name = models.CharField(max_length=80, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    price_lines = models.JSONField(default=list, blank=True)
+    # Lifecycle.
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=200, blank=True)
+    rescheduled_from = models.DateTimeField(null=True, blank=True)
+    # Traces into other systems.
+    ai_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    atlas_call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    google_calendar_event_id = models.CharField(max_length=200, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=100, blank=True, db_index=True)
+    quickbooks_synced = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["technician", "start"], name="booking_technician_start"),
+            models.Index(fields=["room", "start"], name="booking_room_start"),
+            models.Index(fields=["start", "blocked_until"], name="booking_start_blocked", condition=ACTIVE_Q),
+            models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=Q(blocked_until__gte=F("end")), name="booking_blocked_covers_end"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
+            PostgresExclusionConstraint(
+                name="booking_no_technician_overlap",
+                expressions=[
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("technician", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE_Q,
+            ),
+            PostgresExclusionConstraint(
+                name="booking_no_room_overlap",
+                expressions=[
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("room", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE_Q,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.service} · {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in RELEASED_STATUSES
+
+
+class BookingAddOn(models.Model):
+    """An add-on on a booking, with the price and minutes it had when booked."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_addons")
+    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=120)
+    extra_minutes = models.PositiveSmallIntegerField(default=0)
+    amount = models.DecimalField(max_digits=9, decimal_places=2)
+
+    class Meta:
+        verbose_name = "booking add-on"
+        constraints = [models.UniqueConstraint(fields=["booking", "addon"], name="booking_addon_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotencyKey(models.Model):
+    """The first answer given for an ``Idempotency-Key``; a repeat gets the same answer."""
+
+    owner = models.CharField(max_length=100, help_text="user:<id> or the client IP for anonymous callers.")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    booking = models.ForeignKey(Booking, null=True, on_delete=models.CASCADE, related_name="+")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique_per_owner")]

@@ -1,0 +1,16 @@
+"""Domain events other apps subscribe to. All are sent *after commit*.
+
+- ``booking_confirmed(booking)``: a booking became ``confirmed`` (created in
+  on-site mode, or paid).
+- ``booking_cancelled(booking)``
+- ``booking_rescheduled(booking, previous_start)``
+
+Receivers must be quick and must not raise (dispatch Celery tasks, write log
+rows); they run via ``coresync.core.transactions.on_commit``.
+"""
+
+from django.dispatch import Signal
+
+booking_confirmed = Signal()
+booking_cancelled = Signal()
+booking_rescheduled = Signal()

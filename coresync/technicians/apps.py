@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TechniciansConfig(AppConfig):
+    name = "coresync.technicians"
+    label = "technicians"
+    verbose_name = "Technicians"
