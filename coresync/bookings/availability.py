@@ -1,0 +1,310 @@
+"""The slot engine: pure functions over plain integers.
+
+Times are *epoch minutes* (whole minutes since 1970-01-01 UTC). The candidate
+start times of the whole window form one sorted list, the *grid*; every
+question about a resource ("is it working for [t, t+need)?", "is it free of
+bookings for [t, t+block)?") becomes a Python-int bitmask over grid indices,
+built from that resource's intervals with two bisections per interval. A
+window of 90 days × 45 starts is a 4,050-bit integer, so combining 30
+resources is a handful of big-int operations, and the cost grows with the
+number of intervals, not with days × starts × resources.
+
+Rules (SPEC §3): a start ``t`` is offered when it lies on the location's slot
+grid and ``[t, t+need)`` fits the opening hours (``need`` = service + add-ons,
+buffer excluded); ``t >= earliest`` (now + lead time); the day is inside the
+caller's window (the caller passes only those days); some technician with the
+skill works ``[t, t+need)`` (weekly schedule plus extra shifts minus time off)
+and has no booking overlapping ``[t, t+block)`` (``block`` = need + buffer); a
+room of the required type is free for ``[t, t+block)``; and no location-wide
+external busy block overlaps ``[t, t+block)``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[int, int]
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class LocalClock:
+    """Local wall time ↔ epoch minutes for one time zone, fast on days without a DST change."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self._days: dict[date, int | None] = {}
+
+    def _midnight(self, day: date) -> int | None:
+        """Epoch minute of local midnight on a day with one UTC offset; None on a DST-change day."""
+        cached = self._days.get(day, False)
+        if cached is not False:
+            return cached
+        start = datetime.combine(day, time(0), self.tz).utcoffset()
+        end = datetime.combine(day, time(23, 59), self.tz).utcoffset()
+        midnight = None
+        if start == end:
+            midnight = (day.toordinal() - _EPOCH_ORDINAL) * 1440 - int(start.total_seconds()) // 60
+        self._days[day] = midnight
+        return midnight
+
+    def to_epoch(self, day: date, minute_of_day: int) -> int:
+        """The epoch minute of a local wall time (on a DST gap, the wall time is read with the old offset)."""
+        midnight = self._midnight(day)
+        if midnight is not None and 0 <= minute_of_day < 1440:
+            return midnight + minute_of_day
+        wall = datetime.combine(day, time(0)) + timedelta(minutes=minute_of_day)
+        return int(wall.replace(tzinfo=self.tz).timestamp()) // 60
+
+    def offset_at(self, epoch_minute: int) -> int:
+        moment = datetime.fromtimestamp(epoch_minute * 60, self.tz)
+        return int(moment.utcoffset().total_seconds()) // 60
+
+    def today(self, now_epoch_minute: int) -> date:
+        return datetime.fromtimestamp(now_epoch_minute * 60, self.tz).date()
+
+
+def iso_local(epoch_minute: int, offset_minutes: int) -> str:
+    """ISO 8601 with the local offset, e.g. ``2026-11-24T15:00:00-05:00``, without datetime objects."""
+    local = epoch_minute + offset_minutes
+    days, minute = divmod(local, 1440)
+    day = date.fromordinal(_EPOCH_ORDINAL + days)
+    sign = "-" if offset_minutes < 0 else "+"
+    off_h, off_m = divmod(abs(offset_minutes), 60)
+    return f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}:00{sign}{off_h:02d}:{off_m:02d}"
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint union of half-open intervals."""
+    out: list[list[int]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1][1] = end
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def subtract(intervals: Sequence[Interval], cuts: Sequence[Interval]) -> list[Interval]:
+    """``intervals`` minus ``cuts``; both sorted and disjoint (as ``merge`` returns them)."""
+    if not cuts:
+        return list(intervals)
+    out: list[Interval] = []
+    j = 0
+    for start, end in intervals:
+        while j < len(cuts) and cuts[j][1] <= start:
+            j += 1
+        k = j
+        cursor = start
+        while k < len(cuts) and cuts[k][0] < end:
+            if cuts[k][0] > cursor:
+                out.append((cursor, cuts[k][0]))
+            cursor = max(cursor, cuts[k][1])
+            k += 1
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+@dataclass
+class TechnicianCalendar:
+    id: int
+    weekly: dict[int, tuple[Interval, ...]]  # weekday -> local minute blocks
+    extra_shifts: Sequence[Interval] = ()  # epoch minutes
+    time_off: Sequence[Interval] = ()  # epoch minutes
+    busy: Sequence[Interval] = ()  # bookings (start, blocked_until) and external busy, epoch minutes
+
+
+@dataclass
+class RoomCalendar:
+    id: int
+    busy: Sequence[Interval] = ()
+
+
+@dataclass
+class SlotQuery:
+    days: Sequence[date]  # local dates to search, already clipped to the caller's window
+    opening: dict[int, tuple[Interval, ...]]  # weekday -> local minute blocks
+    step: int
+    need: int  # minutes the guest is served: service + add-ons
+    block: int  # need + buffer: how long technician and room stay busy
+    earliest: int  # epoch minute: now + lead time
+    closed: Sequence[Interval] = field(default_factory=tuple)  # location-wide external busy blocks
+
+
+@dataclass
+class Grid:
+    starts: list[int]  # candidate starts, epoch minutes, sorted
+    day_ranges: list[tuple[int, int]]  # (first index, end index) of each day with starts
+
+    @property
+    def full(self) -> int:
+        return (1 << len(self.starts)) - 1
+
+
+def build_grid(query: SlotQuery, clock: LocalClock) -> Grid:
+    starts: list[int] = []
+    day_ranges: list[tuple[int, int]] = []
+    for day in query.days:
+        first = len(starts)
+        for open_minute, close_minute in query.opening.get(day.weekday(), ()):
+            opens = clock.to_epoch(day, open_minute)
+            closes = clock.to_epoch(day, close_minute)
+            t = opens
+            last = closes - query.need
+            if t < query.earliest:  # jump to the first grid point at or after earliest
+                t += -(-(query.earliest - t) // query.step) * query.step
+            starts.extend(range(t, last + 1, query.step))
+        if len(starts) > first:
+            day_ranges.append((first, len(starts)))
+    return Grid(starts=starts, day_ranges=day_ranges)
+
+
+def _mask(first: int, end: int) -> int:
+    return ((1 << (end - first)) - 1) << first if end > first else 0
+
+
+def fits_mask(grid: list[int], intervals: Iterable[Interval], length: int) -> int:
+    """Starts ``t`` with ``[t, t+length)`` inside one of ``intervals`` (sorted, disjoint)."""
+    mask = 0
+    for start, end in intervals:
+        mask |= _mask(bisect_left(grid, start), bisect_right(grid, end - length))
+    return mask
+
+
+def overlap_mask(grid: list[int], intervals: Iterable[Interval], length: int) -> int:
+    """Starts ``t`` whose ``[t, t+length)`` overlaps one of ``intervals``."""
+    mask = 0
+    for start, end in merge(intervals):
+        mask |= _mask(bisect_right(grid, start - length), bisect_left(grid, end))
+    return mask
+
+
+def working_intervals(tech: TechnicianCalendar, days: Sequence[date], clock: LocalClock) -> list[Interval]:
+    blocks: list[Interval] = []
+    for day in days:
+        for start, end in tech.weekly.get(day.weekday(), ()):
+            blocks.append((clock.to_epoch(day, start), clock.to_epoch(day, end)))
+    if tech.extra_shifts:
+        blocks.extend(tech.extra_shifts)
+    return subtract(merge(blocks), merge(tech.time_off))
+
+
+def technician_masks(query: SlotQuery, grid: Grid, clock: LocalClock, technicians: Sequence[TechnicianCalendar]) -> dict[int, int]:
+    """For each technician, the grid starts they can take."""
+    masks: dict[int, int] = {}
+    # Working days include the day before: a shift may run past midnight into the window.
+    days = list(query.days)
+    if days:
+        days = [days[0] - timedelta(days=1), *days]
+    for tech in technicians:
+        works = fits_mask(grid.starts, working_intervals(tech, days, clock), query.need)
+        if works:
+            masks[tech.id] = works & ~overlap_mask(grid.starts, tech.busy, query.block)
+    return masks
+
+
+def day_load(grid: Grid, busy: Sequence[Interval]) -> list[int]:
+    """Booked minutes per grid day (by start), used to share work fairly."""
+    load = [0] * len(grid.day_ranges)
+    if not grid.starts:
+        return load
+    day_firsts = [grid.starts[first] for first, _ in grid.day_ranges]
+    for start, end in busy:
+        i = bisect_right(day_firsts, start) - 1
+        if 0 <= i < len(load):
+            load[i] += end - start
+    return load
+
+
+def find_slots(
+    query: SlotQuery,
+    clock: LocalClock,
+    technicians: Sequence[TechnicianCalendar],
+    rooms: Sequence[RoomCalendar],
+) -> list[tuple[int, int]]:
+    """Every bookable start as ``(epoch minute, technician id)``, sorted by start.
+
+    Each start names the technician the booking service would assign: on each
+    day, the free technician with the fewest booked minutes that day (ties by id).
+    """
+    grid = build_grid(query, clock)
+    if not grid.starts:
+        return []
+    offered = grid.full
+    if query.closed:
+        offered &= ~overlap_mask(grid.starts, query.closed, query.block)
+    room_any = 0
+    for room in rooms:
+        room_any |= grid.full & ~overlap_mask(grid.starts, room.busy, query.block)
+    offered &= room_any
+    tech_masks = technician_masks(query, grid, clock, technicians)
+    tech_any = 0
+    for mask in tech_masks.values():
+        tech_any |= mask
+    offered &= tech_any
+    if not offered:
+        return []
+    loads = {tech.id: day_load(grid, tech.busy) for tech in technicians if tech.id in tech_masks}
+    slots: list[tuple[int, int]] = []
+    for day_index, (first, end) in enumerate(grid.day_ranges):
+        remaining = offered & _mask(first, end)
+        if not remaining:
+            continue
+        order = sorted(tech_masks, key=lambda tid: (loads[tid][day_index], tid))
+        for tech_id in order:
+            taken = remaining & tech_masks[tech_id]
+            if taken:
+                slots.extend((grid.starts[i], tech_id) for i in _bits(taken))
+                remaining ^= taken
+                if not remaining:
+                    break
+    slots.sort()
+    return slots
+
+
+def _bits(mask: int) -> Iterable[int]:
+    """Indices of the set bits of ``mask``, ascending."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def technician_order_for_start(
+    start: int,
+    query: SlotQuery,
+    clock: LocalClock,
+    technicians: Sequence[TechnicianCalendar],
+) -> list[int]:
+    """Technicians who can take exactly ``start``, in the order the engine assigns them."""
+    day_query = SlotQuery(
+        days=query.days, opening=query.opening, step=query.step, need=query.need,
+        block=query.block, earliest=query.earliest, closed=query.closed,
+    )
+    grid = build_grid(day_query, clock)
+    index = bisect_left(grid.starts, start)
+    if index == len(grid.starts) or grid.starts[index] != start:
+        return []
+    bit = 1 << index
+    masks = technician_masks(day_query, grid, clock, technicians)
+    day_index = next(i for i, (first, end) in enumerate(grid.day_ranges) if first <= index < end)
+    able = [tid for tid, mask in masks.items() if mask & bit]
+    busy_by_id = {tech.id: tech.busy for tech in technicians}
+    return sorted(able, key=lambda tid: (day_load(grid, busy_by_id[tid])[day_index], tid))
+
+
+def free_rooms_for_start(start: int, block: int, rooms: Sequence[RoomCalendar]) -> list[int]:
+    """Rooms free for ``[start, start+block)``, least used first (ties by id)."""
+    free = []
+    for room in rooms:
+        if all(end <= start or begin >= start + block for begin, end in room.busy):
+            used = sum(end - begin for begin, end in room.busy)
+            free.append((used, room.id))
+    return [room_id for _, room_id in sorted(free)]

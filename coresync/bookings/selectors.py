@@ -1,0 +1,297 @@
+"""Reads for bookings: availability, booking windows, a caller's tier, one booking.
+
+``availability_for`` costs one query for the bookings in the window, plus one
+for the caller's membership when signed in; the catalog comes from the
+in-memory snapshot. Nothing here depends on how many days or bookings there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.db.models import Func, IntegerField, Q
+from django.utils import timezone
+
+from coresync.catalog.selectors import (
+    AddOnInfo,
+    CatalogSnapshot,
+    LocationInfo,
+    ServiceInfo,
+    TierInfo,
+    catalog_snapshot,
+    epoch_minutes,
+)
+from coresync.core.errors import NotFound, ValidationFailed
+from coresync.integrations.calendar import calendar_provider
+
+from .availability import LocalClock, RoomCalendar, SlotQuery, TechnicianCalendar, find_slots, iso_local
+from .models import ACTIVE_Q, Booking
+
+MAX_RANGE_DAYS = 120
+
+
+class EpochMinute(Func):
+    """A timestamp column as whole minutes since the Unix epoch, computed by the database."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor == "postgresql":
+            return super().as_sql(compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s)::bigint / 60)", **extra)
+        return super().as_sql(compiler, connection, template="(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / 60)", **extra)
+
+
+@cache
+def local_clock(tz: ZoneInfo) -> LocalClock:
+    return LocalClock(tz)
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    days: int
+    ends: date
+    tier: TierInfo | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    start_minute: int
+    end_minute: int
+    offset_minutes: int
+    technician_id: int
+    technician_name: str
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromisoformat(self.start_iso)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.fromisoformat(self.end_iso)
+
+    @property
+    def start_iso(self) -> str:
+        return iso_local(self.start_minute, self.offset_minutes)
+
+    @property
+    def end_iso(self) -> str:
+        return iso_local(self.end_minute, self.offset_minutes)
+
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start_iso,
+            "end": self.end_iso,
+            "technician": {"id": self.technician_id, "name": self.technician_name},
+        }
+
+
+@dataclass(frozen=True)
+class Availability:
+    service: ServiceInfo
+    location: LocationInfo
+    window_ends: date
+    date_from: date
+    date_to: date
+    slots: list[Slot]
+
+
+def viewer_tier(user, *, snapshot: CatalogSnapshot | None = None) -> TierInfo | None:
+    """The caller's active membership tier (one query, remembered on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_coresync_tier_id"):
+        from coresync.memberships.models import Membership
+
+        user._coresync_tier_id = (
+            Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values_list("tier_id", flat=True).first()
+        )
+    if user._coresync_tier_id is None:
+        return None
+    return (snapshot or catalog_snapshot()).tiers.get(user._coresync_tier_id)
+
+
+def booking_window_for(*, viewer, location: LocationInfo, now: datetime | None = None, snapshot=None) -> BookingWindow:
+    tier = viewer_tier(viewer, snapshot=snapshot)
+    days = tier.window_days if tier else location.guest_window_days
+    today = local_clock(location.tz).today(epoch_minutes(now or timezone.now()))
+    return BookingWindow(days=days, ends=today + timedelta(days=days), tier=tier)
+
+
+def service_info(snapshot: CatalogSnapshot, slug: str) -> ServiceInfo:
+    service = snapshot.services_by_slug.get(slug) if isinstance(slug, str) else None
+    if service is None:
+        raise NotFound(f"No service called {slug!r}.", code="unknown_service", fields={"service": ["Unknown service."]})
+    return service
+
+
+def addon_infos(snapshot: CatalogSnapshot, service: ServiceInfo, slugs: Sequence[str]) -> list[AddOnInfo]:
+    addons = []
+    for slug in dict.fromkeys(slugs):
+        addon = snapshot.addons_by_slug.get(slug)
+        if addon is None or addon.id not in service.addon_ids:
+            raise ValidationFailed(
+                f"{slug!r} is not an add-on of {service.name}.", code="unknown_addon", fields={"addons": [f"Unknown add-on {slug!r}."]}
+            )
+        addons.append(addon)
+    return addons
+
+
+def busy_intervals(
+    *, technician_ids: Sequence[int], room_ids: Sequence[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]]:
+    """Blocked intervals of active bookings overlapping ``[start, end)``, as epoch minutes, in one query."""
+    rows = (
+        Booking.objects.filter(ACTIVE_Q, start__lt=end, blocked_until__gt=start)
+        .filter(Q(technician_id__in=technician_ids) | Q(room_id__in=room_ids))
+        .annotate(s=EpochMinute("start"), e=EpochMinute("blocked_until"))
+        .order_by()
+    )
+    if exclude_booking_id:
+        rows = rows.exclude(pk=exclude_booking_id)
+    by_technician: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    by_room: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    technician_set, room_set = set(technician_ids), set(room_ids)
+    for technician_id, room_id, s, e in rows.values_list("technician_id", "room_id", "s", "e"):
+        if technician_id in technician_set:
+            by_technician[technician_id].append((s, e))
+        if room_id in room_set:
+            by_room[room_id].append((s, e))
+    return by_technician, by_room
+
+
+@dataclass
+class SearchPlan:
+    """Everything the engine needs for one service and one range of days."""
+
+    query: SlotQuery
+    clock: LocalClock
+    technicians: list[TechnicianCalendar]
+    rooms: list[RoomCalendar]
+    names: dict[int, str]
+
+
+def search_plan(
+    *,
+    snapshot: CatalogSnapshot,
+    service: ServiceInfo,
+    addons: Sequence[AddOnInfo],
+    days: list[date],
+    technician_id: int | None,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+    ignore_lead_time: bool = False,
+) -> SearchPlan:
+    location = snapshot.locations[service.location_id]
+    clock = local_clock(location.tz)
+    need = service.duration + sum(a.extra_minutes for a in addons)
+    technicians = snapshot.technicians_for(service)
+    if technician_id is not None:
+        technicians = [t for t in technicians if t.id == technician_id]
+        if not technicians:
+            raise ValidationFailed(
+                "That technician does not offer this service.",
+                code="unknown_technician",
+                fields={"technician": ["Unknown technician for this service."]},
+            )
+    rooms = snapshot.rooms_for(service)
+    span_start = datetime.combine(days[0] - timedelta(days=1), datetime.min.time(), location.tz) if days else now
+    span_end = datetime.combine(days[-1] + timedelta(days=2), datetime.min.time(), location.tz) if days else now
+    tech_busy, room_busy = ({}, {})
+    if days:
+        tech_busy, room_busy = busy_intervals(
+            technician_ids=[t.id for t in technicians], room_ids=[r.id for r in rooms],
+            start=span_start, end=span_end, exclude_booking_id=exclude_booking_id,
+        )
+    closed: list[tuple[int, int]] = []
+    if days:
+        for block in calendar_provider().busy_blocks(location_id=location.id, start=span_start, end=span_end):
+            interval = (epoch_minutes(block.start), epoch_minutes(block.end))
+            if block.technician_id is not None:
+                tech_busy.setdefault(block.technician_id, []).append(interval)
+            elif block.room_id is not None:
+                room_busy.setdefault(block.room_id, []).append(interval)
+            else:
+                closed.append(interval)
+    earliest = epoch_minutes(now) + (0 if ignore_lead_time else location.lead_minutes)
+    query = SlotQuery(
+        days=days, opening=location.opening, step=location.slot_step, need=need,
+        block=need + service.buffer, earliest=earliest, closed=closed,
+    )
+    return SearchPlan(
+        query=query,
+        clock=clock,
+        technicians=[
+            TechnicianCalendar(
+                id=t.id, weekly=t.weekly, extra_shifts=t.extra_shifts, time_off=t.time_off, busy=sorted(tech_busy.get(t.id, ())),
+            )
+            for t in technicians
+        ],
+        rooms=[RoomCalendar(id=r.id, busy=sorted(room_busy.get(r.id, ()))) for r in rooms],
+        names={t.id: t.name for t in technicians},
+    )
+
+
+def availability_for(
+    *,
+    service: str | ServiceInfo,
+    date_from: date,
+    date_to: date,
+    viewer=None,
+    technician_id: int | None = None,
+    addon_slugs: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Availability:
+    """Free start times for ``service`` between two local dates, clipped to the viewer's window."""
+    now = now or timezone.now()
+    snapshot = catalog_snapshot()
+    info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
+    addons = addon_infos(snapshot, info, addon_slugs)
+    location = snapshot.locations[info.location_id]
+    if date_to < date_from:
+        raise ValidationFailed("date_to must not be before date_from.", fields={"date_to": ["Must be on or after date_from."]})
+    if (date_to - date_from).days > MAX_RANGE_DAYS:
+        raise ValidationFailed(f"Ask for at most {MAX_RANGE_DAYS} days at once.", fields={"date_to": ["Range too long."]})
+    window = booking_window_for(viewer=viewer, location=location, now=now, snapshot=snapshot)
+    clock = local_clock(location.tz)
+    first = max(date_from, clock.today(epoch_minutes(now)))
+    last = min(date_to, window.ends)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    plan = search_plan(snapshot=snapshot, service=info, addons=addons, days=days, technician_id=technician_id, now=now)
+    found = find_slots(plan.query, plan.clock, plan.technicians, plan.rooms)
+    need = plan.query.need
+    offsets: dict[int, int] = {}
+    slots = []
+    for start, tech_id in found:
+        hour = start // 60
+        offset = offsets.get(hour)
+        if offset is None:
+            offset = offsets[hour] = clock.offset_at(start)
+        slots.append(Slot(start, start + need, offset, tech_id, plan.names[tech_id]))
+    return Availability(
+        service=info, location=location, window_ends=window.ends, date_from=date_from, date_to=date_to, slots=slots
+    )
+
+
+def booking_get_for(*, reference: str, user=None, email: str | None = None) -> Booking:
+    """A booking its owner may see: the signed-in customer, staff, or whoever knows reference and e-mail."""
+    booking = (
+        Booking.objects.select_related("service", "technician", "room", "location", "customer")
+        .prefetch_related("booking_addons")
+        .filter(reference=str(reference).upper()[:12])
+        .first()
+    )
+    if booking is None:
+        raise NotFound("No booking with that reference.", code="booking_not_found")
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    if signed_in and (user.is_staff or booking.customer_id == user.pk):
+        return booking
+    if email and booking.customer_email.lower() == email.strip().lower():
+        return booking
+    # Same answer as a missing booking: a reference alone reveals nothing.
+    raise NotFound("No booking with that reference.", code="booking_not_found")
+

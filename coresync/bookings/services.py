@@ -1,0 +1,391 @@
+"""Writes for bookings: quote, create, cancel, reschedule, expire holds.
+
+The API, the concierge (chat and phone), the admin and the scheduled jobs all
+call these functions. Each public function validates, then checks
+availability *inside* the write transaction, then calls a private ``_insert``
+/ ``_move`` that only mutates. Overlap is finally impossible because of the
+database: PostgreSQL's exclusion constraints reject it, and on SQLite the
+transaction is ``BEGIN IMMEDIATE`` so check and insert cannot interleave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, TierInfo, catalog_snapshot, epoch_minutes
+from coresync.core.errors import (
+    CancellationWindowClosed,
+    IdempotencyKeyReused,
+    InvalidBookingState,
+    OutsideBookingWindow,
+    SlotUnavailable,
+    ValidationFailed,
+)
+from coresync.core.transactions import on_commit
+
+from . import signals
+from .availability import build_grid, free_rooms_for_start, technician_order_for_start
+from .models import Booking, BookingAddOn, BookingStatus, Channel, IdempotencyKey
+from .pricing import Quote, quote_for
+from .selectors import addon_infos, booking_window_for, local_clock, search_plan, service_info, viewer_tier
+
+MAX_NOTES = 2000
+MAX_ATTEMPTS = 3
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{7,24}$")
+_OVERLAP_CONSTRAINTS = ("booking_no_technician_overlap", "booking_no_room_overlap")
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    name: str
+    email: str
+    phone: str = ""
+
+
+def clean_text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if _CONTROL.search(value):
+        raise ValidationFailed(fields={field: ["Control characters are not allowed."]})
+    if len(value) > max_length:
+        raise ValidationFailed(fields={field: [f"At most {max_length} characters."]})
+    if required and not value:
+        raise ValidationFailed(fields={field: ["This field is required."]})
+    return value
+
+
+def clean_guest(guest: GuestDetails) -> GuestDetails:
+    name = clean_text(guest.name, field="guest.name", max_length=150, required=True)
+    email = clean_text(guest.email, field="guest.email", max_length=254, required=True).lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed(fields={"guest.email": ["Enter a valid e-mail address."]}) from None
+    phone = clean_text(guest.phone, field="guest.phone", max_length=32)
+    if phone and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 7):
+        raise ValidationFailed(fields={"guest.phone": ["Enter a valid phone number."]})
+    return GuestDetails(name=name, email=email, phone=phone)
+
+
+def booking_quote(*, service: str | ServiceInfo, addons: Sequence[str] = (), tier: TierInfo | None = None) -> Quote:
+    """The price a caller of ``tier`` (None: non-member) pays for a service and its add-ons."""
+    snapshot = catalog_snapshot()
+    info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
+    return quote_for(
+        snapshot=snapshot,
+        location=snapshot.locations[info.location_id],
+        service=info,
+        addons=addon_infos(snapshot, info, addons),
+        tier=tier,
+    )
+
+
+@dataclass
+class _Placement:
+    """A checked start: who and where, in preference order."""
+
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    technician_ids: list[int]
+    room_ids: list[int]
+
+
+def _as_aware(start: datetime, tz) -> datetime:
+    if timezone.is_naive(start):
+        return start.replace(tzinfo=tz)
+    return start
+
+
+def _check_start(
+    *,
+    snapshot: CatalogSnapshot,
+    service: ServiceInfo,
+    addons,
+    start: datetime,
+    viewer,
+    technician_id: int | None,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+    staff: bool = False,
+) -> _Placement:
+    """Validate ``start`` against the rules and today's bookings; must run inside the write transaction."""
+    location = snapshot.locations[service.location_id]
+    start = _as_aware(start, location.tz)
+    clock = local_clock(location.tz)
+    start_minute = epoch_minutes(start)
+    if start.second or start.microsecond:
+        raise ValidationFailed("Start times are whole minutes.", code="invalid_start", fields={"start": ["Not on the slot grid."]})
+    if start <= now:
+        raise ValidationFailed("That time has already passed.", code="start_in_past", fields={"start": ["In the past."]})
+    local_day = start.astimezone(location.tz).date()
+    window = booking_window_for(viewer=viewer, location=location, now=now, snapshot=snapshot)
+    if local_day > window.ends and not staff:
+        raise OutsideBookingWindow(
+            f"You can book up to {window.days} days ahead (until {window.ends.isoformat()}).",
+            extra={"window_ends": window.ends.isoformat()},
+        )
+    plan = search_plan(
+        snapshot=snapshot, service=service, addons=addons, days=[local_day], technician_id=technician_id,
+        now=now, exclude_booking_id=exclude_booking_id, ignore_lead_time=staff,
+    )
+    unconstrained = build_grid(replace(plan.query, earliest=0, closed=()), clock)
+    if start_minute not in set(unconstrained.starts):
+        raise ValidationFailed(
+            f"Start times are every {location.slot_step} minutes, and the service must end within opening hours.",
+            code="invalid_start",
+            fields={"start": ["Not a bookable start time."]},
+        )
+    if start_minute < plan.query.earliest:
+        raise ValidationFailed(
+            f"Bookings start at least {location.lead_minutes // 60} hours from now.",
+            code="start_too_soon",
+            fields={"start": ["Too soon."]},
+        )
+    technician_ids = technician_order_for_start(start_minute, plan.query, clock, plan.technicians)
+    room_ids = free_rooms_for_start(start_minute, plan.query.block, plan.rooms)
+    if not technician_ids or not room_ids:
+        raise SlotUnavailable()
+    return _Placement(
+        start=start,
+        end=start + timedelta(minutes=plan.query.need),
+        blocked_until=start + timedelta(minutes=plan.query.block),
+        technician_ids=technician_ids,
+        room_ids=room_ids,
+    )
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    return any(name in str(error) for name in _OVERLAP_CONSTRAINTS)
+
+
+def booking_create(
+    *,
+    service: str | ServiceInfo,
+    start: datetime,
+    customer=None,
+    guest: GuestDetails | None = None,
+    technician: int | None = None,
+    addons: Sequence[str] = (),
+    notes: str = "",
+    channel: str = Channel.WEB,
+    ai_session_id: str = "",
+    atlas_call_id: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``service`` at ``start`` for a signed-in ``customer`` or a ``guest``.
+
+    Raises ``SlotUnavailable`` (409) when the time is taken, ``OutsideBookingWindow``
+    (403) past the caller's window, ``ValidationFailed`` (400) for bad input.
+    """
+    now = now or timezone.now()
+    snapshot = catalog_snapshot()
+    info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
+    addon_list = addon_infos(snapshot, info, addons)
+    notes = clean_text(notes, field="notes", max_length=MAX_NOTES)
+    signed_in = customer is not None and getattr(customer, "is_authenticated", False)
+    if signed_in:
+        contact = GuestDetails(name=customer.name or customer.email, email=customer.email, phone=customer.phone or (guest.phone if guest else ""))
+    elif guest is None:
+        raise ValidationFailed("Tell us who the booking is for.", fields={"guest": ["Name and e-mail are required."]})
+    else:
+        contact = clean_guest(guest)
+    if channel not in Channel.values:
+        raise ValidationFailed(fields={"channel": ["Unknown channel."]})
+    tier = viewer_tier(customer if signed_in else None, snapshot=snapshot)
+    quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=addon_list, tier=tier)
+    last_error: Exception = SlotUnavailable()
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                placement = _check_start(
+                    snapshot=snapshot, service=info, addons=addon_list, start=start,
+                    viewer=customer if signed_in else None, technician_id=technician, now=now,
+                    staff=channel == Channel.ADMIN,
+                )
+                booking = _booking_insert(
+                    info=info, placement=placement, contact=contact, customer=customer if signed_in else None,
+                    quote=quote, addon_list=addon_list, notes=notes, channel=channel,
+                    ai_session_id=ai_session_id, atlas_call_id=atlas_call_id, now=now,
+                )
+            if booking.status == BookingStatus.CONFIRMED:
+                on_commit(signals.booking_confirmed.send, sender=Booking, booking=booking)
+            return booking
+        except IntegrityError as error:
+            if not _is_overlap(error):
+                raise
+            last_error = SlotUnavailable()  # someone committed first; look again
+    raise last_error
+
+
+def _booking_insert(*, info, placement: _Placement, contact: GuestDetails, customer, quote: Quote, addon_list, notes, channel,
+                    ai_session_id, atlas_call_id, now) -> Booking:
+    """Insert the booking on the first technician and room of ``placement``.
+
+    Must run inside a transaction in which ``placement`` was checked.
+    """
+    online = settings.BOOKING_PAYMENT_MODE == "online" and channel != Channel.ADMIN
+    booking = Booking.objects.create(
+        location_id=info.location_id,
+        customer=customer,
+        customer_name=contact.name,
+        customer_email=contact.email,
+        customer_phone=contact.phone,
+        service_id=info.id,
+        technician_id=placement.technician_ids[0],
+        room_id=placement.room_ids[0],
+        start=placement.start,
+        end=placement.end,
+        blocked_until=placement.blocked_until,
+        status=BookingStatus.PENDING_PAYMENT if online else BookingStatus.CONFIRMED,
+        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES) if online else None,
+        channel=channel,
+        notes=notes,
+        price_column=quote.price_column,
+        tier_name=quote.tier_name,
+        currency=quote.currency,
+        subtotal=quote.subtotal,
+        discount=quote.discount,
+        tax=quote.tax,
+        total=quote.total,
+        price_lines=[line.as_dict() for line in quote.lines],
+        ai_session_id=ai_session_id,
+        atlas_call_id=atlas_call_id,
+    )
+    if addon_list:
+        BookingAddOn.objects.bulk_create(
+            BookingAddOn(booking=booking, addon_id=a.id, name=a.name, extra_minutes=a.extra_minutes,
+                         amount=quote.item_amounts[("addon", a.id)])
+            for a in addon_list
+        )
+    return booking
+
+
+def booking_create_idempotent(*, owner: str, key: str, payload: dict, render: Callable[[Booking], dict], **create_kwargs) -> tuple[int, dict, bool]:
+    """``booking_create`` under an ``Idempotency-Key``: a repeated key returns the first answer.
+
+    Returns ``(status, body, replayed)``. The key row is written in the booking's
+    own transaction, so a crash never leaves a key without its booking; two
+    concurrent requests with one key end with one booking (the loser's insert of
+    the key fails, its booking rolls back, and it replays the winner's answer).
+    """
+    key = clean_text(key, field="Idempotency-Key", max_length=200, required=True)
+    request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def replay(stored: IdempotencyKey) -> tuple[int, dict, bool]:
+        if stored.request_hash != request_hash:
+            raise IdempotencyKeyReused()
+        return stored.response_status, stored.response_body, True
+
+    stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+    if stored:
+        return replay(stored)
+    try:
+        with transaction.atomic():
+            booking = booking_create(**create_kwargs)
+            body = render(booking)
+            IdempotencyKey.objects.create(owner=owner, key=key, request_hash=request_hash, booking=booking,
+                                          response_status=201, response_body=body)
+    except IntegrityError:
+        stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+        if stored is None:
+            raise
+        return replay(stored)
+    return 201, body, False
+
+
+def _check_changeable(booking: Booking, *, actor, now: datetime) -> None:
+    if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.PENDING_PAYMENT):
+        raise InvalidBookingState(f"This booking is {booking.get_status_display().lower()}.")
+    if booking.start <= now:
+        raise InvalidBookingState("This booking has already started.")
+    staff = actor is not None and getattr(actor, "is_staff", False)
+    hours = booking.location.free_cancellation_hours
+    if not staff and booking.start - now < timedelta(hours=hours):
+        raise CancellationWindowClosed(
+            f"Bookings can be changed online until {hours} hours before the start. Please call the spa."
+        )
+
+
+def booking_cancel(*, booking: Booking, actor=None, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancel a booking (free until 24 h before the start; staff may cancel later)."""
+    now = now or timezone.now()
+    reason = clean_text(reason, field="reason", max_length=200)
+    with transaction.atomic():
+        booking = Booking.objects.select_related("location").select_for_update().get(pk=booking.pk)
+        _check_changeable(booking, actor=actor, now=now)
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.cancellation_reason = reason
+        booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    on_commit(signals.booking_cancelled.send, sender=Booking, booking=booking)
+    return booking
+
+
+def booking_reschedule(
+    *, booking: Booking, start: datetime, actor=None, technician: int | None = None, now: datetime | None = None
+) -> Booking:
+    """Move a booking to a new start (same rules as a new booking; the current technician is kept when free)."""
+    now = now or timezone.now()
+    snapshot = catalog_snapshot()
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                current = Booking.objects.select_related("location").select_for_update().get(pk=booking.pk)
+                _check_changeable(current, actor=actor, now=now)
+                info = snapshot.services.get(current.service_id)
+                if info is None:
+                    raise InvalidBookingState("This service is no longer offered; please call the spa.")
+                addons = [snapshot.addons[a] for a in current.booking_addons.values_list("addon_id", flat=True) if a in snapshot.addons]
+                placement = _check_start(
+                    snapshot=snapshot, service=info, addons=addons, start=start,
+                    viewer=current.customer, technician_id=technician, now=now,
+                    exclude_booking_id=current.pk, staff=actor is not None and getattr(actor, "is_staff", False),
+                )
+                if technician is None and current.technician_id in placement.technician_ids:
+                    placement.technician_ids.insert(0, current.technician_id)
+                previous_start = _booking_move(current, placement)
+            on_commit(signals.booking_rescheduled.send, sender=Booking, booking=current, previous_start=previous_start)
+            return current
+        except IntegrityError as error:
+            if not _is_overlap(error):
+                raise
+    raise SlotUnavailable()
+
+
+def _booking_move(booking: Booking, placement: _Placement) -> datetime:
+    """Apply a checked placement to a locked booking; returns the previous start."""
+    previous = booking.start
+    booking.rescheduled_from = previous
+    booking.start, booking.end, booking.blocked_until = placement.start, placement.end, placement.blocked_until
+    booking.technician_id = placement.technician_ids[0]
+    booking.room_id = placement.room_ids[0]
+    booking.save(update_fields=["start", "end", "blocked_until", "technician", "room", "rescheduled_from", "updated_at"])
+    return previous
+
+
+def bookings_expire_holds(*, now: datetime | None = None) -> int:
+    """Release ``pending_payment`` holds whose 15 minutes are up. Idempotent; returns how many expired."""
+    now = now or timezone.now()
+    return Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now).update(
+        status=BookingStatus.EXPIRED, updated_at=now
+    )
+
+
+def bookings_complete_past(*, now: datetime | None = None, grace: timedelta = timedelta(hours=2)) -> int:
+    """Mark confirmed bookings that ended more than ``grace`` ago as completed. Idempotent."""
+    now = now or timezone.now()
+    return Booking.objects.filter(status=BookingStatus.CONFIRMED, end__lte=now - grace).update(
+        status=BookingStatus.COMPLETED, updated_at=now
+    )

@@ -1,0 +1,51 @@
+"""Calendar providers: external busy blocks in, booking events out.
+
+Domain code asks ``calendar_provider()`` and never imports a vendor SDK.
+The local default has no external calendar: no busy blocks, events stay in
+CoreSync. The Google Calendar provider (google-api-python-client) plugs in
+behind the same interface when ``CALENDAR_PROVIDER=google``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class BusyBlock:
+    """Time that an external calendar marks busy: for one technician, one room, or (both None) the whole spa."""
+
+    start: datetime
+    end: datetime
+    technician_id: int | None = None
+    room_id: int | None = None
+
+
+class CalendarProvider:
+    identifier = "base"
+
+    def busy_blocks(self, *, location_id: int, start: datetime, end: datetime) -> list[BusyBlock]:
+        """Busy blocks overlapping ``[start, end)``. Must be fast (serve from a synced cache, not the network)."""
+        raise NotImplementedError
+
+
+class LocalCalendarProvider(CalendarProvider):
+    """No external calendar: CoreSync's own bookings are the whole truth."""
+
+    identifier = "local"
+
+    def busy_blocks(self, *, location_id: int, start: datetime, end: datetime) -> list[BusyBlock]:
+        return []
+
+
+PROVIDERS = {"local": "coresync.integrations.calendar.LocalCalendarProvider"}
+
+
+@cache
+def calendar_provider() -> CalendarProvider:
+    return import_string(PROVIDERS.get(settings.CALENDAR_PROVIDER, settings.CALENDAR_PROVIDER))()
