@@ -1,0 +1,124 @@
+"""E-mail log and notification preferences.
+
+``EmailLog`` is both the audit trail and the lock that makes every automated
+e-mail go out exactly once: one row per (booking, kind) or (membership, kind),
+enforced by the database, and a ``sending`` state claimed with a conditional
+UPDATE before any mail leaves (see ``notifications.services``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from coresync.core.models import TimeStampedModel
+
+
+class EmailKind(models.TextChoices):
+    BOOKING_CONFIRMATION = "booking_confirmation", "Booking confirmation"
+    BOOKING_REMINDER = "booking_reminder", "24 h reminder"
+    REVIEW_REQUEST = "review_request", "Review request"
+    MEMBERSHIP_WELCOME = "membership_welcome", "Membership welcome"
+
+
+# Kinds a guest may switch off with NotificationPreference.email_enabled; the
+# others are part of the transaction the guest made and always go out.
+OPTIONAL_KINDS = frozenset({EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST})
+BOOKING_KINDS = frozenset({EmailKind.BOOKING_CONFIRMATION, EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST})
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    SKIPPED = "skipped", "Skipped"
+
+
+# The mail left us: never send it again automatically.
+DONE_STATUSES = (EmailStatus.SENT, EmailStatus.DELIVERED, EmailStatus.BOUNCED)
+
+
+class EmailLog(TimeStampedModel):
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="email_logs"
+    )
+    membership = models.ForeignKey(
+        "memberships.Membership", null=True, blank=True, on_delete=models.CASCADE, related_name="email_logs"
+    )
+    kind = models.CharField(max_length=32, choices=EmailKind.choices)
+    recipient = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True, help_text="Which attempt holds the 'sending' claim.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a failed send is retried; empty when it will not be."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    booking_start = models.DateTimeField(
+        null=True, blank=True, help_text="The booking's start when this mail was sent (a reschedule re-arms the reminder)."
+    )
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    error = models.TextField(blank=True)
+    events = models.JSONField(default=list, blank=True, help_text="What happened to this mail, oldest first.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "e-mail log entry"
+        verbose_name_plural = "e-mail log"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, membership__isnull=True)
+                | Q(booking__isnull=True, membership__isnull=False),
+                name="email_log_booking_xor_membership",
+            ),
+            models.UniqueConstraint(
+                fields=["booking", "kind"], condition=Q(booking__isnull=False), name="email_log_once_per_booking_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["membership", "kind"],
+                condition=Q(membership__isnull=False),
+                name="email_log_once_per_membership_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="email_log_status_next"),
+            models.Index(fields=["kind", "status"], name="email_log_kind_status"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.booking.reference if self.booking_id else f"membership {self.membership_id}"
+        return f"{self.get_kind_display()} · {subject} · {self.status}"
+
+
+class NotificationPreference(TimeStampedModel):
+    """What a person agreed to receive. Guests without an account are keyed by e-mail address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email = models.EmailField(blank=True, help_text="For guests without an account.")
+    email_enabled = models.BooleanField(default=True, help_text="Reminders and review requests by e-mail.")
+    sms_enabled = models.BooleanField(default=True)
+    push_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(email=""), name="preference_user_or_email"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(user__isnull=True), name="preference_unique_guest_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user or self.email)

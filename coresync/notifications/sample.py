@@ -1,0 +1,69 @@
+"""Sample facts for the manager's preview page and the screenshot test (no database needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from .facts import BookingFacts, MemberFacts, PlaceFacts, PriceLine
+
+SAMPLE_PLACE = PlaceFacts(
+    name="CoreSync Spa & Wellness Club",
+    address="41 Mercer Street\nNew York, NY 10013",
+    phone="+1 212 555 0142",
+    email="concierge@coresync.test",
+    map_url="https://maps.example.com/?q=41+Mercer+Street+New+York",
+    directions="Take the A/C/E to Canal Street; we are two blocks north, the black door beside the gallery.",
+    parking="Valet at the Mercer Street entrance from 9 am; the Icon garage on Grand Street validates 3 hours.",
+    what_to_bring="Nothing but yourself: robes, slippers and lockers are ready. Please arrive 15 minutes early.",
+    review_url="https://g.page/r/coresync-demo/review",
+)
+
+
+def sample_booking(*, start: datetime | None = None) -> BookingFacts:
+    start = start or datetime(2025, 11, 14, 20, 0, tzinfo=UTC)
+    return BookingFacts(
+        reference="CS-7KQ2M9",
+        guest_name="Amelia Laurent",
+        guest_email="amelia@example.com",
+        service_name="Deep Tissue Massage",
+        technician_name="Maya R.",
+        room_name="Treatment Room 2",
+        start=start,
+        end=start + timedelta(minutes=75),
+        place=SAMPLE_PLACE,
+        currency="USD",
+        total=Decimal("163.30"),
+        tax=Decimal("13.30"),
+        discount=Decimal("0"),
+        paid=False,
+        addons=("Hot Stones", "Aromatherapy"),
+        price_lines=(
+            PriceLine("Deep Tissue Massage (60 min)", "$120.00"),
+            PriceLine("Hot Stones", "$20.00"),
+            PriceLine("Aromatherapy", "$10.00"),
+        ),
+        duration_minutes=75,
+    )
+
+
+def sample_member() -> MemberFacts:
+    return MemberFacts(
+        member_name="Amelia Laurent",
+        member_email="amelia@example.com",
+        member_number="CSM-204817",
+        tier_name="Premium",
+        started_on=date(2025, 11, 1),
+        renews_on=date(2025, 12, 1),
+        card_on_file=True,
+        monthly_price=Decimal("249.00"),
+        discount_percent=Decimal("40"),
+        booking_window_days=90,
+        benefits=(
+            "40% off every service and add-on",
+            "Book up to 90 days ahead",
+            "Priority access to the private spa",
+            "One complimentary guest pass each month",
+        ),
+        place=SAMPLE_PLACE,
+    )

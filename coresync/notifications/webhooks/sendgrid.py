@@ -1,0 +1,64 @@
+"""SendGrid's signed Event Webhook: verify the ECDSA signature, hand the events to ``tracking``.
+
+SendGrid signs ``timestamp + raw body`` with ECDSA P-256/SHA-256; the public key
+(``SENDGRID_WEBHOOK_PUBLIC_KEY``) is the base64 DER shown in its settings. The
+SDK's ``EventWebhook`` helper does the check.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from coresync.core.api import error_body
+
+from ..tracking import sendgrid_events_apply
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+def signature_valid(*, public_key: str, payload: str, signature: str, timestamp: str) -> bool:
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    if not (public_key and signature and timestamp):
+        return False
+    try:
+        return EventWebhook(public_key).verify_signature(payload, signature, timestamp)
+    except (ValueError, TypeError, binascii.Error):  # malformed key or signature
+        return False
+
+
+@csrf_exempt
+@require_POST
+def sendgrid_events(request: HttpRequest) -> JsonResponse:
+    if not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
+        logger.warning("sendgrid event webhook called but SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
+        return JsonResponse(error_body("webhook_not_configured", "The event webhook is not configured."), status=403)
+    try:
+        payload = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return JsonResponse(error_body("malformed_body", "The body is not UTF-8."), status=400)
+    if not signature_valid(
+        public_key=settings.SENDGRID_WEBHOOK_PUBLIC_KEY,
+        payload=payload,
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+    ):
+        return JsonResponse(error_body("invalid_signature", "The signature does not match."), status=401)
+    try:
+        events = json.loads(payload)
+    except json.JSONDecodeError:
+        return JsonResponse(error_body("malformed_json", "The body is not JSON."), status=400)
+    if not isinstance(events, list):
+        return JsonResponse(error_body("malformed_json", "Expected a list of events."), status=400)
+    applied = sendgrid_events_apply(events=events)
+    return JsonResponse({"received": len(events), "applied": applied})
