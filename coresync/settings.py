@@ -243,6 +243,22 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CoreSync Spa <concierge@coresync
 MANAGER_EMAIL = env("MANAGER_EMAIL", "manager@coresync.test")
 SENDGRID_API_KEY = env("SENDGRID_API_KEY")
 
+# --- Notifications (coresync.notifications) -------------------------------------------
+# Public key (base64 DER, as shown in SendGrid > Mail Settings > Event Webhook) used to
+# verify the signed Event Webhook; without it the webhook refuses every request.
+SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY")
+SENDGRID_TIMEOUT_SECONDS = env_int("SENDGRID_TIMEOUT_SECONDS", 10)
+# Fallback for locations without their own Google Business review link.
+NOTIFICATIONS_GOOGLE_REVIEW_URL = env("GOOGLE_REVIEW_URL")
+# Where the guest manages a booking; {site} and {reference} are filled in, ?email=&action= appended.
+NOTIFICATIONS_MANAGE_BOOKING_URL = env("MANAGE_BOOKING_URL", "{site}/bookings/{reference}/")
+NOTIFICATIONS_UNSUBSCRIBE_SALT = env("UNSUBSCRIBE_SALT", "coresync.notifications.unsubscribe")
+# A 'sending' claim older than this is presumed dead (worker killed) and retried.
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 900)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 120)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+
 # --- Booking rules (defaults; per-location values live in the database) ------------
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
 BOOKING_PAYMENT_MODE = env("BOOKING_PAYMENT_MODE", "on_site")  # on_site | online
