@@ -5,3 +5,8 @@ class WebConfig(AppConfig):
     name = "coresync.web"
     label = "web"
     verbose_name = "Web"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
