@@ -268,6 +268,26 @@ DEFAULT_CURRENCY = "USD"
 DEFAULT_TAX_RATE = Decimal("8.875")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
+# --- AI concierge (coresync.ai_agent) ---------------------------------------------
+AI_CONCIERGE_ENABLED = env_bool("AI_CONCIERGE_ENABLED", True)
+AI_ENGINE = env("AI_ENGINE", "rules")  # rules | llm (the rules engine stays the fallback)
+AI_SESSION_TTL = env_int("AI_SESSION_TTL", 1800)
+AI_MAX_MESSAGE_CHARS = env_int("AI_MAX_MESSAGE_CHARS", 2000)
+AI_CHAT_SESSION_RATE_LIMIT = env("AI_CHAT_SESSION_RATE_LIMIT", "60/minute")
+AI_CHAT_IP_RATE_LIMIT = env("AI_CHAT_IP_RATE_LIMIT", env("CHAT_RATE_LIMIT", "60/minute"))
+AI_CONVERSATION_RETENTION_DAYS = env_int("AI_CONVERSATION_RETENTION_DAYS", 30)
+AI_LLM_API_KEY = env("AI_LLM_API_KEY", env("OPENAI_API_KEY"))
+AI_LLM_BASE_URL = env("AI_LLM_BASE_URL")  # empty: the SDK's default endpoint
+AI_LLM_MODEL = env("AI_LLM_MODEL", "gpt-4o-mini")
+AI_LLM_TIMEOUT = float(env("AI_LLM_TIMEOUT", "8"))
+AI_LLM_MAX_TOOL_ROUNDS = env_int("AI_LLM_MAX_TOOL_ROUNDS", 4)
+ATLAS_WEBHOOK_SECRET = env("ATLAS_WEBHOOK_SECRET")
+ATLAS_WEBHOOK_TOLERANCE = env_int("ATLAS_WEBHOOK_TOLERANCE", 300)
+ATLAS_API_URL = env("ATLAS_API_URL").rstrip("/")
+ATLAS_API_KEY = env("ATLAS_API_KEY")
+ATLAS_TIMEOUT = float(env("ATLAS_TIMEOUT", "5"))
+ATLAS_SEND_CONFIRMATION_TEXT = env_bool("ATLAS_SEND_CONFIRMATION_TEXT", True)
+
 # --- Logging --------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {

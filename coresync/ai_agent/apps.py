@@ -5,3 +5,8 @@ class AiAgentConfig(AppConfig):
     name = "coresync.ai_agent"
     label = "ai_agent"
     verbose_name = "AI concierge"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

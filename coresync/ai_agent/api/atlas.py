@@ -1,0 +1,130 @@
+"""The Atlas webhook: verify, log, hand off. Contract: SPEC §6.
+
+``X-Atlas-Signature: v1=<hex>`` where hex = HMAC-SHA256(ATLAS_WEBHOOK_SECRET,
+"<X-Atlas-Timestamp>.<raw body>"); more than ``ATLAS_WEBHOOK_TOLERANCE``
+seconds off, or a bad/missing signature, is a 401. Every request is logged in
+``AtlasLog``; a repeated ``event_id`` is acknowledged and not processed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from coresync.core.api import error_body
+from coresync.core.transactions import delay_on_commit
+
+from ..models import AtlasLog
+from ..services import MessageTooLong, caller_session, chat_turn
+
+logger = logging.getLogger("coresync.ai_agent.atlas")
+EVENT_TYPES = ("call.started", "message", "call.ended")
+MAX_LOGGED_BODY = 4000
+
+
+def signature_valid(*, secret: str, timestamp: str, body: bytes, header: str, now: float | None = None) -> bool:
+    """Constant-time check of ``v1=<hex>`` (several comma-separated signatures allowed, for key rotation)."""
+    if not secret or not timestamp or not header:
+        return False
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return False
+    if abs((now if now is not None else time.time()) - sent_at) > settings.ATLAS_WEBHOOK_TOLERANCE:
+        return False
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    valid = False
+    for part in header.split(","):
+        scheme, _, value = part.strip().partition("=")
+        if scheme == "v1" and hmac.compare_digest(value.strip().lower(), expected):
+            valid = True
+    return valid
+
+
+def _reject(status: int, code: str, message: str, *, log_status: str, body: bytes, error: str = "") -> JsonResponse:
+    AtlasLog.objects.create(status=log_status, raw_body=body[:MAX_LOGGED_BODY].decode("utf-8", "replace"), error=error or code)
+    return JsonResponse(error_body(code, message), status=status)
+
+
+def _event(body: bytes) -> dict | None:
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    required = ("event_id", "type", "call_id")
+    if any(not isinstance(event.get(key), str) or not event.get(key) for key in required):
+        return None
+    if event.get("text") is not None and not isinstance(event["text"], str):
+        return None
+    if not isinstance(event.get("from", ""), str | type(None)):
+        return None
+    return event
+
+
+@csrf_exempt
+@require_POST
+def atlas_webhook(request):
+    body = request.body
+    if not signature_valid(
+        secret=settings.ATLAS_WEBHOOK_SECRET,
+        timestamp=request.headers.get("X-Atlas-Timestamp", ""),
+        body=body,
+        header=request.headers.get("X-Atlas-Signature", ""),
+    ):
+        return _reject(401, "invalid_signature", "Bad or missing signature, or a stale timestamp.", log_status=AtlasLog.Status.REJECTED, body=body)
+    event = _event(body)
+    if event is None:
+        return _reject(400, "malformed_event", "The body must be a JSON event with event_id, type and call_id.",
+                       log_status=AtlasLog.Status.MALFORMED, body=body)  # fmt: skip
+    kind = event["type"]
+    try:
+        with transaction.atomic():
+            log = AtlasLog.objects.create(
+                event_id=event["event_id"][:100], event_type=kind[:40], call_id=event["call_id"][:100],
+                caller=(event.get("from") or "")[:32], payload=event,
+                status=AtlasLog.Status.PROCESSED if kind in EVENT_TYPES else AtlasLog.Status.IGNORED,
+            )  # fmt: skip
+    except IntegrityError:
+        return _duplicate(event)
+    return _dispatch(log, event)
+
+
+def _duplicate(event: dict) -> JsonResponse:
+    first = AtlasLog.objects.filter(event_id=event["event_id"][:100]).first()
+    body = {"status": "duplicate", "call_id": event["call_id"]}
+    if first is not None and first.reply:
+        body["reply"] = first.reply
+    return JsonResponse(body)
+
+
+def _dispatch(log: AtlasLog, event: dict) -> JsonResponse:
+    kind, call_id = event["type"], event["call_id"]
+    if kind == "call.ended":
+        AtlasLog.objects.filter(pk=log.pk).update(status=AtlasLog.Status.QUEUED)
+        from ..tasks import atlas_call_ended
+
+        delay_on_commit(atlas_call_ended, log.pk)
+        return JsonResponse({"status": "accepted", "call_id": call_id})
+    if kind not in ("message", "call.started"):
+        return JsonResponse({"status": "ignored", "call_id": call_id})
+    session_id, user = caller_session(call_id=call_id, caller_phone=event.get("from") or "")
+    text = event.get("text") or ("hello" if kind == "call.started" else "")
+    try:
+        result = chat_turn(message=text, session_id=session_id, channel="phone", user=user,
+                           caller_phone=event.get("from") or "", call_id=call_id)  # fmt: skip
+        reply = result.text
+    except MessageTooLong:
+        reply = "Sorry, that was a little long for me. Could you say it more briefly?"
+    AtlasLog.objects.filter(pk=log.pk).update(reply=reply)
+    return JsonResponse({"reply": reply, "call_id": call_id})

@@ -1,0 +1,96 @@
+"""HTTP twin of the WebSocket chat, and the managers' conversation list and replay."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions
+from rest_framework.exceptions import Throttled
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from ..models import Conversation
+from ..ratelimit import chat_allowed
+from ..selectors import conversations_for_manager
+from ..services import chat_turn
+from .serializers import ChatRequestSerializer, ConversationReplaySerializer, ConversationSerializer
+
+
+class ChatView(APIView):
+    """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "chat"
+
+    @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])
+    def post(self, request):
+        serializer = ChatRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session_id = serializer.validated_data.get("session_id")
+        wait = chat_allowed(session_id=str(session_id) if session_id else None, ip=None)
+        if wait:
+            raise Throttled(wait=wait)
+        result = chat_turn(
+            message=serializer.validated_data["message"],
+            session_id=session_id,
+            channel="api",
+            user=request.user,
+        )
+        return Response(result.as_dict())
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_staff or getattr(user, "is_manager", False)))
+
+
+class ConversationPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+def _flag(value: str | None) -> bool | None:
+    if value in (None, ""):
+        return None
+    return value.lower() in ("1", "true", "yes")
+
+
+class ChatHistoryView(generics.ListAPIView):
+    """Managers: conversations, newest first; filter by ``channel``, ``outcome`` and ``handoff``."""
+
+    serializer_class = ConversationSerializer
+    permission_classes = [IsStaff]
+    pagination_class = ConversationPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("channel", str, enum=["web", "api", "phone"]),
+            OpenApiParameter("outcome", str),
+            OpenApiParameter("handoff", bool),
+        ],
+        tags=["manager"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return conversations_for_manager(
+            channel=params.get("channel", ""), outcome=params.get("outcome", ""), handoff=_flag(params.get("handoff"))
+        )
+
+
+class ChatReplayView(APIView):
+    """Managers: one conversation turn by turn, as the guest and the concierge saw it."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=ConversationReplaySerializer, tags=["manager"])
+    def get(self, request, session_id):
+        conversation = get_object_or_404(
+            Conversation.objects.select_related("customer", "booking").prefetch_related("actions", "handoffs"), session_id=session_id
+        )
+        return Response(ConversationReplaySerializer(conversation).data)

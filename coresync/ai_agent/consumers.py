@@ -1,0 +1,89 @@
+"""WebSocket chat at ``/ws/ai-chat/``: the same JSON as ``POST /api/v1/chat/``, answered from the consumer itself.
+
+Client → server: ``{"message": "...", "session_id"?: "<uuid>"}``.
+Server → client: ``{"type": "session", "session_id", "resumed"}`` on connect,
+``{"type": "typing"}`` while a turn runs, then
+``{"type": "reply", "session_id", "messages", "state"}``; errors as
+``{"type": "error", "error": {"code", "message", "fields"}}``.
+A client that reconnects with ``?session_id=<uuid>`` (or sends it) continues
+the same conversation while the session lives (``AI_SESSION_TTL``).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from coresync.core.api import error_body
+from coresync.core.errors import ApplicationError
+
+from .ratelimit import chat_allowed
+from .services import chat_turn
+from .state import state_load, valid_session_id
+
+logger = logging.getLogger("coresync.ai_agent")
+
+
+def _resumable(session_id: str | None, user_id: int | None) -> bool:
+    state = state_load(session_id) if session_id else None
+    return state is not None and state.user_id == user_id
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        self.user = user if user is not None and getattr(user, "is_authenticated", False) else None
+        query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
+        wanted = valid_session_id((query.get("session_id") or [None])[0])
+        self.session_id = None
+        await self.accept()
+        resumed = bool(wanted) and await database_sync_to_async(_resumable)(wanted, self.user.pk if self.user else None)
+        if resumed:
+            self.session_id = wanted
+        await self.send_json({"type": "session", "session_id": self.session_id, "resumed": resumed})
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or not isinstance(content.get("message", ""), str):
+            await self._error(error_body("validation_error", "Send {\"message\": \"...\"}.", {"message": ["Must be a string."]}))
+            return
+        message = content.get("message", "")
+        if len(message) > settings.AI_MAX_MESSAGE_CHARS:
+            limit = settings.AI_MAX_MESSAGE_CHARS
+            await self._error(error_body("message_too_long", f"Messages can be at most {limit} characters.", {"message": [f"At most {limit} characters."]}))
+            return
+        session_id = self.session_id or valid_session_id(content.get("session_id"))
+        client = self.scope.get("client") or (None, None)
+        wait = await database_sync_to_async(chat_allowed)(session_id=session_id, ip=client[0])
+        if wait:
+            await self._error(error_body("rate_limited", f"Too many messages. Please wait {wait} seconds."))
+            return
+        await self.send_json({"type": "typing"})
+        try:
+            result = await database_sync_to_async(chat_turn)(message=message, session_id=session_id, channel="web", user=self.user)
+        except ApplicationError as error:
+            await self._error(error.as_dict())
+            return
+        except Exception:
+            logger.exception("chat turn failed")
+            await self._error(error_body("server_error", "Something went wrong on our side. Please try again."))
+            return
+        self.session_id = result.session_id
+        await self.send_json({"type": "reply", **result.as_dict()})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self._error(error_body("validation_error", "Send JSON text frames."))
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self._error(error_body("malformed_json", "The message is not valid JSON."))
+            return
+        await self.receive_json(content)
+
+    async def _error(self, body: dict) -> None:
+        await self.send_json({"type": "error", **body})

@@ -1,0 +1,182 @@
+"""Phrases that name services, categories, technicians and tiers, built from the catalog data.
+
+Nothing here is hard-coded: a service added in the admin bumps the catalog
+version, the next turn builds a new index from the new snapshot, and its name,
+slug and synonyms are understood at once. The index is kept per snapshot
+version, so a warm turn costs no query and no rebuild.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .text import BASE_VOCABULARY, fold
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    id: int
+    slug: str
+    name: str
+    category_id: int
+    duration: int
+    short_description: str
+    image: str
+    location_id: int
+
+
+@dataclass(frozen=True)
+class CategoryEntry:
+    id: int
+    slug: str
+    name: str
+    description: str
+    image: str
+    service_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TierEntry:
+    id: int
+    slug: str
+    name: str
+    discount_percent: object
+    window_days: int
+
+
+@dataclass
+class CatalogIndex:
+    version: str
+    services: dict[int, ServiceEntry]
+    categories: dict[int, CategoryEntry]
+    technicians: dict[int, str]
+    tiers: dict[int, TierEntry]
+    # folded phrase -> list of (kind, id); kinds: service, category, technician, tier
+    phrases: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    max_words: int = 1
+    vocabulary: frozenset[str] = frozenset()
+    location_id: int | None = None
+    timezone: object = None
+    guest_window_days: int = 3
+    free_cancellation_hours: int = 24
+
+    def services_in(self, category_id: int) -> list[ServiceEntry]:
+        return [self.services[i] for i in self.categories[category_id].service_ids if i in self.services]
+
+    def find(self, folded: str) -> dict[str, list[int]]:
+        """Longest-first phrase matches in ``folded`` text: ``{"service": [ids], "category": [...], ...}``."""
+        words = folded.split()
+        found: dict[str, list[int]] = defaultdict(list)
+        taken = [False] * len(words)
+        for size in range(min(self.max_words, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                if any(taken[start : start + size]):
+                    continue
+                hits = self.phrases.get(" ".join(words[start : start + size]))
+                if not hits:
+                    continue
+                for kind, item_id in hits:
+                    if item_id not in found[kind]:
+                        found[kind].append(item_id)
+                for i in range(start, start + size):
+                    taken[i] = True
+        return dict(found)
+
+
+def _variants(phrase: str) -> set[str]:
+    folded = fold(phrase)
+    out = {folded} if folded else set()
+    if folded.endswith("s") and len(folded) > 4:
+        out.add(folded[:-1])
+    elif folded:
+        out.add(folded + "s")
+    if "-" in folded:
+        out.add(folded.replace("-", " "))
+        out.add(folded.replace("-", ""))
+    return out
+
+
+def _name_without(name: str, generic: set[str]) -> str:
+    """'Deep Tissue Massage (60 min)' -> 'deep tissue' (the words that set it apart)."""
+    words = [w for w in re.sub(r"\(.*?\)|\d+\s*min\w*", " ", fold(name)).split() if w not in generic]
+    return " ".join(words)
+
+
+def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of phrase
+    """A ``CatalogIndex`` from ``catalog.selectors.CatalogSnapshot``."""
+    location = next(iter(snapshot.locations.values()), None)
+    services = {
+        s.id: ServiceEntry(s.id, s.slug, s.name, s.category_id, s.duration, s.short_description, s.image, s.location_id)
+        for s in snapshot.services.values()
+    }
+    by_category: dict[int, list[int]] = defaultdict(list)
+    for s in services.values():
+        by_category[s.category_id].append(s.id)
+    categories = {
+        c.id: CategoryEntry(c.id, c.slug, c.name, c.description, c.image, tuple(by_category.get(c.id, ())))
+        for c in snapshot.categories.values()
+    }
+    tiers = {t.id: TierEntry(t.id, t.slug, t.name, t.discount_percent, t.window_days) for t in snapshot.tiers.values()}
+    technicians = {t.id: t.name for t in snapshot.technicians.values()}
+    phrases: dict[str, list[tuple[str, int]]] = defaultdict(list)
+
+    def add(phrase: str, kind: str, item_id: int) -> None:
+        for variant in _variants(phrase):
+            if variant and (kind, item_id) not in phrases[variant]:
+                phrases[variant].append((kind, item_id))
+
+    generic: set[str] = {"min", "minute", "minutes", "and", "the", "with", "of"}
+    for c in snapshot.categories.values():
+        for phrase in (c.name, c.slug, *c.synonyms):
+            add(phrase, "category", c.id)
+            generic |= _variants(phrase)
+    for s in snapshot.services.values():
+        for phrase in (s.name, s.slug, *s.synonyms):
+            add(phrase, "service", s.id)
+        distinct = _name_without(s.name, generic)
+        if distinct and distinct not in phrases:
+            add(distinct, "service", s.id)
+    for t in snapshot.technicians.values():
+        full = fold(t.name)
+        add(full, "technician", t.id)
+        first = full.split()[0] if full else ""
+        if len(first) > 2:
+            add(first, "technician", t.id)
+    for tier in snapshot.tiers.values():
+        add(tier.name, "tier", tier.id)
+        add(tier.slug, "tier", tier.id)
+    words = {w for phrase in phrases for w in phrase.split() if w.isalpha()}
+    return CatalogIndex(
+        version=snapshot.version,
+        services=services,
+        categories=categories,
+        technicians=technicians,
+        tiers=tiers,
+        phrases=dict(phrases),
+        max_words=max((len(p.split()) for p in phrases), default=1),
+        vocabulary=frozenset(BASE_VOCABULARY | words),
+        location_id=location.id if location else None,
+        timezone=location.tz if location else None,
+        guest_window_days=location.guest_window_days if location else 3,
+        free_cancellation_hours=location.free_cancellation_hours if location else 24,
+    )
+
+
+_lock = threading.Lock()
+_current: dict[str, CatalogIndex] = {}
+
+
+def current_index() -> CatalogIndex:
+    """The index of the current catalog snapshot (rebuilt only when the catalog version changes)."""
+    from coresync.catalog.selectors import catalog_snapshot
+
+    snapshot = catalog_snapshot()
+    index = _current.get("index")
+    if index is None or index.version != snapshot.version:
+        index = build_index(snapshot)
+        with _lock:
+            _current["index"] = index
+    return index

@@ -1,0 +1,200 @@
+"""The default engine: deterministic, offline, rules plus a date parser, driven by the dialogue state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from . import booking_flow, info_flow, manage_flow
+from .base import ConciergeEngine, EngineTurn, Reply, TurnContext
+from .nlu import Parse, parse_message
+
+_FAQ = ("faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy")
+# Intents after which a FAQ entry written in the admin may answer instead, when no treatment is named.
+_FAQ_FIRST = ("fallback", "service_info", "price_question", "book", "availability_question", "browse_services", "membership_info")
+
+
+def contextual_intent(parse: Parse, state) -> str:
+    """The intent in the light of what we asked last ('yes' confirms, a bare name answers 'your name?')."""
+    intent, awaiting = parse.intent, state.awaiting
+    if intent in ("handoff", "cancel", "reschedule", "goodbye") or parse.action_start:
+        return intent
+    if awaiting == "contact" and (parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact")):
+        return "give_contact"
+    if awaiting in ("identity", "reference") and (parse.email or parse.reference) and state.pending_operation:
+        return state.pending_operation
+    if awaiting == "reschedule_when" and (parse.when.has_date or parse.when.has_time) and state.pending_operation:
+        return "reschedule"
+    if awaiting == "slot" and state.offered and (parse.ordinal is not None or _names_offered_time(parse, state)):
+        return "choose_slot"
+    if intent == "choose_slot" and not state.offered:
+        return "availability_question" if (state.service_id or state.category_id) else "fallback"
+    if awaiting in ("confirm", "cancel_confirm") and intent in ("confirm", "deny"):
+        return intent
+    return intent
+
+
+def _names_offered_time(parse: Parse, state) -> bool:
+    return parse.when.exact_minute is not None and _match_offered(parse, state) is not None
+
+
+def _match_offered(parse: Parse, state) -> dict | None:
+    if parse.ordinal is not None and state.offered:
+        index = parse.ordinal if parse.ordinal >= 0 else len(state.offered) - 1
+        return state.offered[index] if index < len(state.offered) else None
+    for slot in state.offered:
+        start = datetime.fromisoformat(slot["start"])
+        same_time = parse.when.exact_minute == start.hour * 60 + start.minute
+        same_day = not parse.when.has_date or parse.when.date_from == start.date()
+        if same_time and same_day and (not parse.technicians or slot["technician_id"] in parse.technicians):
+            return slot
+    return None
+
+
+def remember(parse: Parse, state, intent: str) -> None:
+    """Slot filling: keep what was said before unless this message says otherwise."""
+    if intent not in ("book", "availability_question", "service_info", "price_question", "browse_services", "choose_slot"):
+        return
+    if parse.services:
+        if parse.services[0] != state.service_id:
+            state.selected = None
+        state.service_id = parse.services[0]
+    if parse.categories and (not parse.services) and parse.categories[0] != state.category_id:
+        state.service_id = None
+    if parse.categories:
+        state.category_id = parse.categories[0]
+    if parse.technicians:
+        state.technician_id = parse.technicians[0]
+    if parse.duration:
+        state.duration = parse.duration
+    when = parse.when
+    if when.has_date:
+        state.date_from = when.date_from.isoformat()
+        state.date_to = (when.date_to or when.date_from).isoformat()
+    if when.has_time:
+        state.exact_minute, state.minute_from, state.minute_to = when.exact_minute, when.minute_from, when.minute_to
+    elif when.has_date and intent in ("book", "availability_question"):
+        pass  # "and for Saturday?" keeps the time of day asked before
+
+
+def _choose(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if parse.action_start:
+        slot = next((s for s in state.offered if s["start"][:16] == parse.action_start and s["technician_id"] == parse.action_technician), None)
+        if parse.reference:
+            manage_flow.do_reschedule(parse, state, ctx, reply, slot or _slot_from_action(parse, state, ctx))
+            return
+        if slot is None:
+            _recheck(parse, state, ctx, reply)
+            return
+        booking_flow.select_slot(state, ctx, reply, slot)
+        return
+    slot = _match_offered(parse, state)
+    if slot is None:
+        booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
+        return
+    if state.offered_for == "reschedule":
+        manage_flow.do_reschedule(parse, state, ctx, reply, slot)
+        return
+    booking_flow.select_slot(state, ctx, reply, slot)
+
+
+def _slot_from_action(parse: Parse, state, ctx: TurnContext) -> dict:
+    tz = ctx.index.timezone
+    start = datetime.fromisoformat(parse.action_start).replace(tzinfo=tz)
+    return {"start": start.isoformat(), "technician_id": parse.action_technician, "technician": ctx.index.technicians.get(parse.action_technician, "")}
+
+
+def _recheck(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """An action we did not just offer (an old one, or typed by hand): check it against real availability."""
+    start = datetime.fromisoformat(parse.action_start)
+    state.date_from = state.date_to = start.date().isoformat()
+    state.exact_minute, state.minute_from, state.minute_to = start.hour * 60 + start.minute, None, None
+    state.technician_id = parse.action_technician if parse.action_technician in ctx.index.technicians else None
+    booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
+
+
+def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if parse.reference or state.awaiting == "cancel_confirm":
+        manage_flow.confirm_cancel(parse, state, ctx, reply)
+        return
+    if state.awaiting == "confirm" and state.selected:
+        if booking_flow.contact_missing(state, ctx):
+            booking_flow.take_contact(parse, state, ctx, reply)
+            return
+        booking_flow.book_selected(state, ctx, reply)
+        return
+    if state.awaiting == "slot" and state.offered and len(state.offered) == 1:
+        booking_flow.select_slot(state, ctx, reply, state.offered[0])
+        return
+    reply.say("Great. What would you like to do next? I can book a treatment or answer a question.")
+
+
+def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if state.awaiting == "cancel_confirm" or state.pending_operation:
+        state.forget_operation()
+        reply.say("No problem: your booking stays as it is.")
+        return
+    if state.selected:
+        state.selected, state.awaiting = None, ""
+        reply.say("No problem, nothing is booked. Would another day or time suit you better?")
+        return
+    reply.say("No problem. Is there anything else I can help with?")
+
+
+def _book(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
+
+
+def _availability(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if state.pending_operation == "reschedule" and state.target_verified:
+        manage_flow.start_operation("reschedule", parse, state, ctx, reply)
+        return
+    booking_flow.offer_slots(state, ctx, reply, booking_intent=False)
+
+
+HANDLERS = {
+    "greet": info_flow.greet,
+    "browse_services": info_flow.browse,
+    "service_info": info_flow.service_info,
+    "price_question": info_flow.pricing,
+    "membership_info": info_flow.membership,
+    "availability_question": _availability,
+    "book": _book,
+    "choose_slot": _choose,
+    "confirm": _confirm,
+    "deny": _deny,
+    "give_contact": lambda p, s, c, r: booking_flow.take_contact(p, s, c, r),
+    "cancel": lambda p, s, c, r: manage_flow.start_operation("cancel", p, s, c, r),
+    "reschedule": lambda p, s, c, r: manage_flow.start_operation("reschedule", p, s, c, r),
+    "handoff": info_flow.handoff,
+    "goodbye": info_flow.goodbye,
+    "faq": lambda p, s, c, r: info_flow.faq_entry(p, s, c, r) or info_flow.fallback(p, s, c, r),
+    "fallback": info_flow.fallback,
+}
+for _topic in _FAQ:
+    HANDLERS[_topic] = lambda p, s, c, r, _t=_topic: info_flow.faq(_t, p, s, c, r)
+
+
+class RulesEngine(ConciergeEngine):
+    name = "rules"
+
+    def understand(self, text: str, ctx: TurnContext) -> Parse:
+        return parse_message(text, index=ctx.index, today=ctx.today)
+
+    def respond(self, *, text: str, state, ctx: TurnContext) -> EngineTurn:
+        parse = self.understand(text, ctx)
+        intent = contextual_intent(parse, state)
+        reply = Reply()
+        has_catalog = bool(parse.services or parse.categories)
+        if intent in _FAQ_FIRST and not has_catalog and not parse.when.has_date and info_flow.faq_entry(parse, state, ctx, reply):
+            intent = "faq"
+        else:
+            remember(parse, state, intent)
+            HANDLERS[intent](parse, state, ctx, reply)
+        if intent != "fallback":
+            state.fallbacks = 0
+        state.intent = intent
+        return EngineTurn(intent=intent, entities=parse.entities(ctx.index), reply=reply, engine=self.name)
+
+
+def local_today(now: datetime, tz) -> date:
+    return now.astimezone(tz).date() if tz else now.date()

@@ -1,0 +1,220 @@
+"""One chat turn, whatever the channel: clean, load state, run the engine, persist, answer.
+
+The WebSocket consumer, the HTTP twin and the Atlas webhook all call
+``chat_turn``. Per turn the database sees the engine's own reads (availability
+is a fixed handful of queries; the catalog comes from the in-memory snapshot)
+plus two writes: the ``Conversation`` upsert and the ``AgentAction`` insert.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from coresync.core.errors import ValidationFailed
+from coresync.core.transactions import delay_on_commit
+
+from .engine import get_engine
+from .engine.base import Reply, TurnContext
+from .engine.catalog_index import current_index
+from .engine.rules import RulesEngine, local_today
+from .engine.speech import Voice, speakable
+from .engine.text import clean
+from .models import AgentAction, Conversation, Handoff, Outcome
+from .selectors import location_facts, user_by_phone
+from .state import DialogueState, state_load, state_save, valid_session_id
+
+logger = logging.getLogger("coresync.ai_agent")
+
+
+class MessageTooLong(ValidationFailed):
+    code = "message_too_long"
+    status_code = 413
+
+    def __init__(self):
+        limit = settings.AI_MAX_MESSAGE_CHARS
+        super().__init__(f"Messages can be at most {limit} characters.", fields={"message": [f"At most {limit} characters."]})
+
+
+@dataclass
+class ChatResult:
+    session_id: str
+    messages: list[dict]
+    state: dict
+    booking_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"session_id": self.session_id, "messages": self.messages, "state": self.state}
+
+    @property
+    def text(self) -> str:
+        return " ".join(m["text"] for m in self.messages)
+
+
+def session_open(*, session_id=None, channel: str, user=None, caller_phone: str = "", call_id: str = "") -> DialogueState:
+    """The session's state: resumed when the id is known (and belongs to this caller), otherwise new."""
+    user_id = user.pk if _authenticated(user) else None
+    wanted = valid_session_id(session_id) if session_id else None
+    if wanted:
+        state = state_load(wanted)
+        if state is not None and state.user_id == user_id:
+            return state
+    if wanted and call_id:
+        # A phone call keeps one session id for its whole length, even past the cache's memory.
+        state = DialogueState(session_id=wanted, channel=channel)
+        state.conversation_id = Conversation.objects.filter(session_id=wanted).values_list("pk", flat=True).first()
+    else:
+        state = DialogueState.new(channel=channel)
+    state.user_id, state.caller_phone, state.call_id = user_id, caller_phone, call_id
+    if user_id is not None:
+        from coresync.bookings.selectors import viewer_tier
+
+        tier = viewer_tier(user)
+        state.tier_id = tier.id if tier else None
+    return state
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None, caller_phone: str = "", call_id: str = "",
+              now: datetime | None = None) -> ChatResult:  # fmt: skip
+    """Answer one message. Raises ``MessageTooLong``; never raises for anything else a client can send."""
+    started = time.perf_counter()
+    raw = message if isinstance(message, str) else ""
+    if len(raw) > settings.AI_MAX_MESSAGE_CHARS:
+        raise MessageTooLong()
+    user = user if _authenticated(user) else None
+    state = session_open(session_id=session_id, channel=channel, user=user, caller_phone=caller_phone, call_id=call_id)
+    text = clean(raw)
+    if not text:
+        prompt = "I'm listening. What can I help you with? You can ask about treatments, free times or prices."
+        return ChatResult(state.session_id, [{"text": prompt}], state.public())
+    now = now or timezone.now()
+    index = current_index()
+    today = local_today(now, index.timezone)
+    ctx = TurnContext(index=index, now=now, today=today, channel=channel, user=user, voice=Voice(spoken=channel == "phone", today=today))
+    if not settings.AI_CONCIERGE_ENABLED:
+        turn_reply, intent, entities, engine_name = _disabled_reply(state), "handoff", {}, "off"
+    else:
+        turn = _run_engine(text, state, ctx)
+        turn_reply, intent, entities, engine_name = turn.reply, turn.intent, turn.entities, turn.engine
+    if channel == "phone":
+        turn_reply.messages = [{"text": speakable(m["text"])} for m in turn_reply.messages]
+    state.turn += 1
+    latency = int((time.perf_counter() - started) * 1000)
+    _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
+    state_save(state)
+    return ChatResult(state.session_id, turn_reply.messages, state.public(), turn_reply.booking_id)
+
+
+def _run_engine(text: str, state: DialogueState, ctx: TurnContext):
+    engine = get_engine()
+    if engine.name == "rules":
+        return engine.respond(text=text, state=state, ctx=ctx)
+    snapshot = state.as_dict()
+    try:
+        return engine.respond(text=text, state=state, ctx=ctx)
+    except Exception:  # the LLM engine may fail in many ways; the rules engine always answers
+        logger.warning("engine %s failed; answering with the rules engine", engine.name, exc_info=True)
+        restored = DialogueState.from_dict(snapshot)
+        state.__dict__.update(restored.__dict__)
+        return RulesEngine().respond(text=text, state=state, ctx=ctx)
+
+
+def _disabled_reply(state: DialogueState) -> Reply:
+    facts = location_facts()
+    phone = facts.phone if facts and facts.phone else ""
+    reply = Reply()
+    reply.say(
+        "Our online concierge is resting right now."
+        + (f" Please call us at {phone} and our team will gladly help you book." if phone else " Our team will gladly help you by phone.")
+    )
+    state.handoff = True
+    reply.handoff_reason, reply.outcome = "disabled", "handoff"
+    return reply
+
+
+def _actor(user, state: DialogueState) -> str:
+    if user is not None:
+        return f"user:{user.pk}"
+    return f"caller:{state.caller_phone}" if state.caller_phone else "guest"
+
+
+_OUTCOMES = {"booked": Outcome.BOOKED, "rescheduled": Outcome.RESCHEDULED, "cancelled": Outcome.CANCELLED, "handoff": Outcome.HANDOFF}
+
+
+def _persist(state: DialogueState, *, text: str, intent: str, entities: dict, reply: Reply, engine: str, latency: int, user) -> None:
+    """Two writes: the conversation upsert and the turn insert (plus a handoff row when one is raised)."""
+    outcome = _OUTCOMES.get(reply.outcome)
+    changes: dict = {"turns": F("turns") + 1, "last_intent": intent, "updated_at": timezone.now()}
+    if outcome:
+        changes["outcome"] = outcome
+    if reply.outcome == "booked" and reply.booking_id:
+        changes["booking_id"] = reply.booking_id
+    if state.handoff:
+        changes["handoff"] = True
+    updated = Conversation.objects.filter(pk=state.conversation_id).update(**changes) if state.conversation_id else 0
+    if not updated:
+        conversation = Conversation.objects.create(
+            session_id=state.session_id, channel=state.channel, customer=user, atlas_call_id=state.call_id,
+            caller_phone=state.caller_phone, turns=1, last_intent=intent, outcome=outcome or Outcome.OPEN,
+            handoff=state.handoff, booking_id=reply.booking_id if reply.outcome == "booked" else None,
+        )  # fmt: skip
+        state.conversation_id = conversation.pk
+    AgentAction.objects.create(
+        conversation_id=state.conversation_id, position=state.turn, actor=_actor(user, state), channel=state.channel,
+        message=text, intent=intent, entities=entities, reply={"messages": reply.messages}, engine=engine,
+        latency_ms=latency, booking_id=reply.booking_id,
+    )  # fmt: skip
+    if reply.outcome == "booked" and state.channel == "phone" and settings.ATLAS_API_URL and settings.ATLAS_API_KEY:
+        from .tasks import send_confirmation_text
+
+        delay_on_commit(send_confirmation_text, reply.booking_id)
+    if reply.handoff_reason:
+        handoff_open(state, reason=reply.handoff_reason, last_message=text, user=user)
+
+
+def handoff_open(state: DialogueState, *, reason: str, last_message: str, user=None) -> Handoff | None:
+    """Record that a person should pick this conversation up, and tell the manager (after commit)."""
+    from .tasks import notify_handoff
+
+    if Handoff.objects.filter(conversation_id=state.conversation_id, status=Handoff.Status.OPEN).exists():
+        return None
+    contact = ", ".join(v for v in (state.contact.get("name"), state.contact.get("email"), state.contact.get("phone") or state.caller_phone) if v)
+    if user is not None and not contact:
+        contact = user.email
+    handoff = Handoff.objects.create(conversation_id=state.conversation_id, reason=reason, last_message=last_message[:2000], contact=contact)
+    delay_on_commit(notify_handoff, handoff.pk)
+    return handoff
+
+
+def caller_session(*, call_id: str, caller_phone: str) -> tuple[str, object]:
+    """The session id of a phone call (stable per call) and the account matching the caller's number, if any."""
+    import uuid
+
+    session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"atlas-call:{call_id}"))
+    return session_id, user_by_phone(caller_phone)
+
+
+def conversation_end(*, call_id: str, now: datetime | None = None) -> int:
+    """Close the conversation of a finished call; an open one without a booking ends as 'ended'."""
+    now = now or timezone.now()
+    rows = Conversation.objects.filter(atlas_call_id=call_id, ended_at__isnull=True)
+    rows.filter(outcome=Outcome.OPEN).update(outcome=Outcome.ENDED)
+    return rows.update(ended_at=now)
+
+
+def conversations_purge(*, older_than_days: int | None = None, now: datetime | None = None) -> int:
+    """Delete conversations (with their turns and handoffs) untouched for the retention period."""
+    days = older_than_days if older_than_days is not None else settings.AI_CONVERSATION_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = Conversation.objects.filter(updated_at__lt=cutoff).delete()
+    return deleted
