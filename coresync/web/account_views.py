@@ -119,9 +119,10 @@ def _manage(request, booking: Booking, *, actor, here: str):
         return redirect(here)
     row = booking_row(booking, now)
     day_form, day, slots = _reschedule_choices(request, booking, row, actor)
+    intent = request.GET.get("action") if request.GET.get("action") in ("cancel", "reschedule") else ""
     return render(
         request, "accounts/booking_detail.html",
-        {"row": row, "booking": booking, "day_form": day_form, "day": day, "slots": slots, "here": here},
+        {"row": row, "booking": booking, "day_form": day_form, "day": day, "slots": slots, "here": here, "intent": intent},
     )
 
 
@@ -130,7 +131,7 @@ def _reschedule_choices(request, booking: Booking, row: BookingRow, actor):
         return None, None, []
     tz = ZoneInfo(booking.location.timezone)
     default_day = max(timezone.localdate(timezone=tz) + timedelta(days=1), row.local_start.date())
-    form = RescheduleDayForm(request.GET or None, initial={"day": default_day})
+    form = RescheduleDayForm(request.GET if "day" in request.GET else None, initial={"day": default_day})
     day: date = form.cleaned_data["day"] if form.is_bound and form.is_valid() else default_day
     from coresync.bookings.selectors import availability_for
 

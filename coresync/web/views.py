@@ -96,4 +96,4 @@ def contact(request):
 @require_safe
 def legal(request, slug: str):
     page = get_object_or_404(LegalPage, slug=slug, published=True)
-    return _page(request, "web/legal.html", page=page)
+    return render(request, "web/legal.html", {"page": page})  # one query: no catalog snapshot needed

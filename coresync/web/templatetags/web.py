@@ -27,7 +27,7 @@ def picture(picture: Picture, sizes: str = "100vw", eager: bool = False, css_cla
             for mime, files in picture.sources
         ),
     )
-    loading = format_html('fetchpriority="high" decoding="async"') if eager else format_html('loading="lazy" decoding="async"')
+    loading = format_html('{}="{}" decoding="async"', *(("fetchpriority", "high") if eager else ("loading", "lazy")))
     return format_html(
         '<picture class="{}">{}<img src="{}" width="{}" height="{}" alt="{}" {}></picture>',
         css_class,
