@@ -1,6 +1,13 @@
-"""The Celery app. Configuration comes from Django settings (``CELERY_*``)."""
+"""The Celery app. Configuration comes from Django settings (``CELERY_*``).
+
+Periodic jobs are declared next to their tasks, in ``coresync/<app>/schedule.py``
+(``BEAT_SCHEDULE``), and merged here; times are in ``CELERY_TIMEZONE`` (the
+spa's zone). ``django_celery_beat``'s database scheduler copies them into its
+tables at start, where the manager can see and pause them in the admin.
+"""
 
 import os
+from importlib import import_module
 
 from celery import Celery
 
@@ -9,3 +16,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coresync.settings")
 app = Celery("coresync")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+SCHEDULE_MODULES = ("coresync.bookings.schedule", "coresync.notifications.schedule", "coresync.ai_agent.schedule")
+
+
+def collect_beat_schedule() -> dict:
+    schedule: dict = {}
+    for name in SCHEDULE_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        schedule.update(module.BEAT_SCHEDULE)
+    return schedule
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    sender.conf.beat_schedule = collect_beat_schedule()

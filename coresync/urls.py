@@ -1,8 +1,31 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from coresync.catalog.api.views import ServiceListView
+from coresync.core import api as core_api
+from coresync.core import views as core_views
+
+api_v1 = [
+    path("services/", ServiceListView.as_view(), name="services"),
+    path("", include("coresync.bookings.api.urls")),
+]
 
 urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("coresync.notifications.urls")),
     path("", include("coresync.ai_agent.urls")),
+    path("", include("coresync.web.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    urlpatterns.append(path("bench/", include("bench.urls")))
+
+handler404 = core_api.page_not_found
+handler500 = core_api.server_error

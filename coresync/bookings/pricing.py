@@ -23,6 +23,11 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def percent(value: Decimal) -> str:
+    """``Decimal("40.00")`` → ``"40"``, ``Decimal("8.875")`` → ``"8.875"`` (never ``4E+1``)."""
+    return format(value.normalize(), "f")
+
+
 @dataclass(frozen=True)
 class QuoteLine:
     description: str
@@ -98,11 +103,11 @@ def quote_for(
         lines.append(QuoteLine(description=name, amount=cents(list_price), kind=kind, taxable=taxable))
     discount = cents(discount)
     if discount:
-        label = f"{tier.name} member discount ({tier.discount_percent.normalize()}%)" if tier else "Discount"
+        label = f"{tier.name} member discount ({percent(tier.discount_percent)}%)" if tier else "Discount"
         lines.append(QuoteLine(description=label, amount=-discount, kind="discount"))
     tax = cents(taxable_base * location.tax_rate / Decimal(100))
     if tax:
-        lines.append(QuoteLine(description=f"Sales tax ({location.tax_rate.normalize()}%)", amount=tax, kind="tax"))
+        lines.append(QuoteLine(description=f"Sales tax ({percent(location.tax_rate)}%)", amount=tax, kind="tax"))
     subtotal = cents(subtotal)
     return Quote(
         currency=location.currency,

@@ -125,7 +125,7 @@ def booking_window_for(*, viewer, location: LocationInfo, now: datetime | None =
 def service_info(snapshot: CatalogSnapshot, slug: str) -> ServiceInfo:
     service = snapshot.services_by_slug.get(slug) if isinstance(slug, str) else None
     if service is None:
-        raise NotFound(f"No service called {slug!r}.", code="unknown_service", fields={"service": ["Unknown service."]})
+        raise ValidationFailed(f"No service called {slug!r}.", code="unknown_service", fields={"service": ["Unknown service."]})
     return service
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, TierInfo, catalog_snapshot, epoch_minutes
 from coresync.core.errors import (
+    ApplicationError,
     CancellationWindowClosed,
     IdempotencyKeyReused,
     InvalidBookingState,
@@ -170,6 +171,65 @@ def _is_overlap(error: IntegrityError) -> bool:
     return any(name in str(error) for name in _OVERLAP_CONSTRAINTS)
 
 
+@dataclass
+class _Request:
+    """A validated booking request: everything but the placement, which is checked inside the transaction."""
+
+    info: ServiceInfo
+    addon_list: list
+    start: datetime
+    contact: GuestDetails
+    customer: object
+    technician: int | None
+    quote: Quote
+    notes: str
+    channel: str
+    ai_session_id: str
+    atlas_call_id: str
+    now: datetime
+    snapshot: CatalogSnapshot
+
+
+def _prepare(*, service, start, customer, guest, technician, addons, notes, channel, ai_session_id, atlas_call_id, now) -> _Request:
+    now = now or timezone.now()
+    snapshot = catalog_snapshot()
+    info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
+    addon_list = addon_infos(snapshot, info, addons)
+    notes = clean_text(notes, field="notes", max_length=MAX_NOTES)
+    signed_in = customer is not None and getattr(customer, "is_authenticated", False)
+    if signed_in:
+        phone = customer.phone or (guest.phone if guest else "")
+        contact = GuestDetails(name=customer.name or customer.email, email=customer.email, phone=phone)
+    elif guest is None:
+        raise ValidationFailed("Tell us who the booking is for.", fields={"guest": ["Name and e-mail are required."]})
+    else:
+        contact = clean_guest(guest)
+    if channel not in Channel.values:
+        raise ValidationFailed(fields={"channel": ["Unknown channel."]})
+    customer = customer if signed_in else None
+    tier = viewer_tier(customer, snapshot=snapshot)
+    quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=addon_list, tier=tier)
+    return _Request(
+        info=info, addon_list=addon_list, start=start, contact=contact, customer=customer, technician=technician,
+        quote=quote, notes=notes, channel=channel, ai_session_id=ai_session_id, atlas_call_id=atlas_call_id,
+        now=now, snapshot=snapshot,
+    )
+
+
+def _place_and_insert(request: _Request) -> Booking:
+    """Check the start and insert the booking. Must run inside the write transaction."""
+    placement = _check_start(
+        snapshot=request.snapshot, service=request.info, addons=request.addon_list, start=request.start,
+        viewer=request.customer, technician_id=request.technician, now=request.now, staff=request.channel == Channel.ADMIN,
+    )
+    return _booking_insert(request=request, placement=placement)
+
+
+def _announce(booking: Booking) -> None:
+    if booking.status == BookingStatus.CONFIRMED:
+        on_commit(signals.booking_confirmed.send, sender=Booking, booking=booking)
+
+
 def booking_create(
     *,
     service: str | ServiceInfo,
@@ -189,60 +249,37 @@ def booking_create(
     Raises ``SlotUnavailable`` (409) when the time is taken, ``OutsideBookingWindow``
     (403) past the caller's window, ``ValidationFailed`` (400) for bad input.
     """
-    now = now or timezone.now()
-    snapshot = catalog_snapshot()
-    info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
-    addon_list = addon_infos(snapshot, info, addons)
-    notes = clean_text(notes, field="notes", max_length=MAX_NOTES)
-    signed_in = customer is not None and getattr(customer, "is_authenticated", False)
-    if signed_in:
-        contact = GuestDetails(name=customer.name or customer.email, email=customer.email, phone=customer.phone or (guest.phone if guest else ""))
-    elif guest is None:
-        raise ValidationFailed("Tell us who the booking is for.", fields={"guest": ["Name and e-mail are required."]})
-    else:
-        contact = clean_guest(guest)
-    if channel not in Channel.values:
-        raise ValidationFailed(fields={"channel": ["Unknown channel."]})
-    tier = viewer_tier(customer if signed_in else None, snapshot=snapshot)
-    quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=addon_list, tier=tier)
-    last_error: Exception = SlotUnavailable()
+    request = _prepare(
+        service=service, start=start, customer=customer, guest=guest, technician=technician, addons=addons,
+        notes=notes, channel=channel, ai_session_id=ai_session_id, atlas_call_id=atlas_call_id, now=now,
+    )
     for _attempt in range(MAX_ATTEMPTS):
         try:
             with transaction.atomic():
-                placement = _check_start(
-                    snapshot=snapshot, service=info, addons=addon_list, start=start,
-                    viewer=customer if signed_in else None, technician_id=technician, now=now,
-                    staff=channel == Channel.ADMIN,
-                )
-                booking = _booking_insert(
-                    info=info, placement=placement, contact=contact, customer=customer if signed_in else None,
-                    quote=quote, addon_list=addon_list, notes=notes, channel=channel,
-                    ai_session_id=ai_session_id, atlas_call_id=atlas_call_id, now=now,
-                )
-            if booking.status == BookingStatus.CONFIRMED:
-                on_commit(signals.booking_confirmed.send, sender=Booking, booking=booking)
-            return booking
+                booking = _place_and_insert(request)
         except IntegrityError as error:
             if not _is_overlap(error):
                 raise
-            last_error = SlotUnavailable()  # someone committed first; look again
-    raise last_error
+            continue  # someone committed an overlapping booking first: look again
+        _announce(booking)
+        return booking
+    raise SlotUnavailable()
 
 
-def _booking_insert(*, info, placement: _Placement, contact: GuestDetails, customer, quote: Quote, addon_list, notes, channel,
-                    ai_session_id, atlas_call_id, now) -> Booking:
+def _booking_insert(*, request: _Request, placement: _Placement) -> Booking:
     """Insert the booking on the first technician and room of ``placement``.
 
-    Must run inside a transaction in which ``placement`` was checked.
+    Must run inside the transaction in which ``placement`` was checked.
     """
-    online = settings.BOOKING_PAYMENT_MODE == "online" and channel != Channel.ADMIN
+    quote, contact, now = request.quote, request.contact, request.now
+    online = settings.BOOKING_PAYMENT_MODE == "online" and request.channel != Channel.ADMIN
     booking = Booking.objects.create(
-        location_id=info.location_id,
-        customer=customer,
+        location_id=request.info.location_id,
+        customer=request.customer,
         customer_name=contact.name,
         customer_email=contact.email,
         customer_phone=contact.phone,
-        service_id=info.id,
+        service_id=request.info.id,
         technician_id=placement.technician_ids[0],
         room_id=placement.room_ids[0],
         start=placement.start,
@@ -250,8 +287,8 @@ def _booking_insert(*, info, placement: _Placement, contact: GuestDetails, custo
         blocked_until=placement.blocked_until,
         status=BookingStatus.PENDING_PAYMENT if online else BookingStatus.CONFIRMED,
         hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES) if online else None,
-        channel=channel,
-        notes=notes,
+        channel=request.channel,
+        notes=request.notes,
         price_column=quote.price_column,
         tier_name=quote.tier_name,
         currency=quote.currency,
@@ -260,49 +297,69 @@ def _booking_insert(*, info, placement: _Placement, contact: GuestDetails, custo
         tax=quote.tax,
         total=quote.total,
         price_lines=[line.as_dict() for line in quote.lines],
-        ai_session_id=ai_session_id,
-        atlas_call_id=atlas_call_id,
+        ai_session_id=request.ai_session_id,
+        atlas_call_id=request.atlas_call_id,
     )
-    if addon_list:
-        BookingAddOn.objects.bulk_create(
-            BookingAddOn(booking=booking, addon_id=a.id, name=a.name, extra_minutes=a.extra_minutes,
-                         amount=quote.item_amounts[("addon", a.id)])
-            for a in addon_list
-        )
+    created = BookingAddOn.objects.bulk_create(
+        BookingAddOn(booking=booking, addon_id=a.id, name=a.name, extra_minutes=a.extra_minutes,
+                     amount=quote.item_amounts[("addon", a.id)])
+        for a in request.addon_list
+    ) if request.addon_list else []
+    # Callers render the new booking at once: hand them its add-ons without another query.
+    lines = booking.booking_addons.all()
+    lines._result_cache, lines._prefetch_done = created, True
+    booking._prefetched_objects_cache = {"booking_addons": lines}
     return booking
 
 
-def booking_create_idempotent(*, owner: str, key: str, payload: dict, render: Callable[[Booking], dict], **create_kwargs) -> tuple[int, dict, bool]:
+def booking_create_idempotent(
+    *, owner: str, key: str, payload: dict, render: Callable[[Booking], dict], **create_kwargs
+) -> tuple[int, dict, bool]:
     """``booking_create`` under an ``Idempotency-Key``: a repeated key returns the first answer.
 
     Returns ``(status, body, replayed)``. The key row is written in the booking's
-    own transaction, so a crash never leaves a key without its booking; two
-    concurrent requests with one key end with one booking (the loser's insert of
-    the key fails, its booking rolls back, and it replays the winner's answer).
+    own transaction, so a key never exists without its booking. The happy path
+    costs one extra query (the key insert); a repeat is detected when the key
+    insert collides or when the repeat fails (its slot is, after all, taken by
+    the first attempt), and answered from the stored row.
     """
     key = clean_text(key, field="Idempotency-Key", max_length=200, required=True)
     request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
-    def replay(stored: IdempotencyKey) -> tuple[int, dict, bool]:
+    def replay_if_stored() -> tuple[int, dict, bool] | None:
+        stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+        if stored is None:
+            return None
         if stored.request_hash != request_hash:
             raise IdempotencyKeyReused()
         return stored.response_status, stored.response_body, True
 
-    stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
-    if stored:
-        return replay(stored)
     try:
-        with transaction.atomic():
-            booking = booking_create(**create_kwargs)
-            body = render(booking)
-            IdempotencyKey.objects.create(owner=owner, key=key, request_hash=request_hash, booking=booking,
-                                          response_status=201, response_body=body)
-    except IntegrityError:
-        stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
-        if stored is None:
+        request = _prepare(**{"now": None, "technician": None, "addons": (), "notes": "", "channel": Channel.WEB,
+                              "ai_session_id": "", "atlas_call_id": "", "customer": None, "guest": None, **create_kwargs})
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    booking = _place_and_insert(request)
+                    body = render(booking)
+                    IdempotencyKey.objects.create(
+                        owner=owner, key=key, request_hash=request_hash, booking=booking, response_status=201, response_body=body
+                    )
+            except IntegrityError as error:
+                if _is_overlap(error):
+                    continue
+                replayed = replay_if_stored()  # the same key committed first
+                if replayed is None:
+                    raise
+                return replayed
+            _announce(booking)
+            return 201, body, False
+        raise SlotUnavailable()
+    except ApplicationError:
+        replayed = replay_if_stored()
+        if replayed is None:
             raise
-        return replay(stored)
-    return 201, body, False
+        return replayed
 
 
 def _check_changeable(booking: Booking, *, actor, now: datetime) -> None:

@@ -9,6 +9,10 @@ from .selectors import catalog_invalidate
 
 
 def _invalidate_on_commit(**_kwargs) -> None:
+    # Now, so this process (and a test inside one transaction) sees the change at
+    # once; and again after commit, so no process keeps a snapshot it built from
+    # rows read before the commit.
+    catalog_invalidate()
     transaction.on_commit(catalog_invalidate)
 
 

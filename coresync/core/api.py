@@ -29,22 +29,25 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(detail) -> dict:
-    """DRF's nested ``ErrorDetail`` structure → ``{"field": ["message", ...]}``."""
-    if isinstance(detail, dict):
-        return {str(key): _messages(value) for key, value in detail.items()}
-    return {"non_field_errors": _messages(detail)}
+def _flatten(detail, prefix: str = "") -> dict:
+    """DRF's nested ``ErrorDetail`` structure → ``{"guest.email": ["message", ...]}``."""
+    if not isinstance(detail, dict):
+        return {prefix or "non_field_errors": _messages(detail)}
+    fields: dict = {}
+    for key, value in detail.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            fields.update(_flatten(value, name))
+        else:
+            fields[name] = _messages(value)
+    return fields
 
 
-def _messages(value) -> list | dict:
+def _messages(value) -> list:
     if isinstance(value, dict):
-        return {str(k): _messages(v) for k, v in value.items()}
+        return [f"{key}: {message}" for key, messages in _flatten(value).items() for message in messages]
     if isinstance(value, list):
-        out: list = []
-        for item in value:
-            flat = _messages(item)
-            out.extend(flat) if isinstance(flat, list) else out.append(flat)
-        return out
+        return [message for item in value for message in _messages(item)]
     return [str(value)]
 
 
@@ -82,3 +85,24 @@ def json_404(request, exception=None):
 
 def json_500(request):
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def page_not_found(request, exception=None):
+    """JSON for API clients, the site's 404 page for people."""
+    if _wants_json(request):
+        return json_404(request, exception)
+    from django.views import defaults
+
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return json_500(request)
+    from django.views import defaults
+
+    return defaults.server_error(request)

@@ -1,0 +1,89 @@
+"""Input validation and output shapes for the bookings API (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rest_framework import serializers
+
+from coresync.bookings.models import Booking
+from coresync.bookings.services import MAX_NOTES
+from coresync.catalog.selectors import catalog_snapshot
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    service = serializers.SlugField(max_length=80)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    technician = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    addons = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    def validate(self, attrs):
+        attrs["date_from"] = attrs.get("date_from") or date.today()
+        attrs["date_to"] = attrs.get("date_to") or attrs["date_from"]
+        attrs["addons"] = [slug.strip() for slug in attrs.get("addons", "").split(",") if slug.strip()]
+        return attrs
+
+
+class GuestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    service = serializers.SlugField(max_length=80)
+    start = serializers.DateTimeField()
+    technician = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    addons = serializers.ListField(child=serializers.SlugField(max_length=80), required=False, max_length=10, default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES, default="", trim_whitespace=True)
+    guest = GuestSerializer(required=False)
+
+
+class BookingRescheduleSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    technician = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    email = serializers.EmailField(required=False)
+
+
+class BookingCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    email = serializers.EmailField(required=False)
+
+
+def booking_payload(booking: Booking) -> dict:
+    """The contract's booking shape; names come from the catalog snapshot, so no extra queries."""
+    snapshot = catalog_snapshot()
+    location = snapshot.locations.get(booking.location_id)
+    tz = location.tz if location else None
+    service = snapshot.services.get(booking.service_id)
+    technician = snapshot.technicians.get(booking.technician_id)
+    room = snapshot.rooms.get(booking.room_id)
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "channel": booking.channel,
+        "start": booking.start.astimezone(tz).isoformat(),
+        "end": booking.end.astimezone(tz).isoformat(),
+        "service": {"slug": service.slug, "name": service.name} if service else {"slug": booking.service.slug, "name": booking.service.name},
+        "addons": [
+            {"slug": snapshot.addons[a.addon_id].slug if a.addon_id in snapshot.addons else None, "name": a.name,
+             "extra_minutes": a.extra_minutes, "amount": str(a.amount)}
+            for a in booking.booking_addons.all()
+        ],
+        "technician": {"id": booking.technician_id, "name": technician.name if technician else booking.technician.display_name},
+        "room": {"id": booking.room_id, "name": room.name if room else booking.room.name},
+        "customer": {"name": booking.customer_name, "email": booking.customer_email},
+        "notes": booking.notes,
+        "price": {
+            "currency": booking.currency,
+            "subtotal": str(booking.subtotal),
+            "discount": str(booking.discount),
+            "tax": str(booking.tax),
+            "total": str(booking.total),
+            "tier": booking.tier_name or None,
+            "lines": [{"description": line["description"], "amount": line["amount"]} for line in booking.price_lines],
+        },
+        "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
+        "created_at": booking.created_at.astimezone(tz).isoformat() if booking.created_at else None,
+    }

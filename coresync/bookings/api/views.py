@@ -1,0 +1,139 @@
+"""Thin views over the booking services: parse, call, render."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from coresync.bookings import selectors, services
+from coresync.bookings.models import Channel
+
+from .serializers import (
+    AvailabilityQuerySerializer,
+    BookingCancelSerializer,
+    BookingCreateSerializer,
+    BookingRescheduleSerializer,
+    booking_payload,
+)
+
+SlotsResponse = inline_serializer(
+    "Availability",
+    {
+        "service": serializers.DictField(),
+        "window_ends": serializers.DateField(),
+        "slots": serializers.ListField(child=serializers.DictField()),
+    },
+)
+BookingResponse = inline_serializer("Booking", {"reference": serializers.CharField(), "status": serializers.CharField()})
+
+
+class AvailabilityView(APIView):
+    @extend_schema(
+        summary="Free start times for a service",
+        parameters=[AvailabilityQuerySerializer],
+        responses=SlotsResponse,
+        description="One entry per start time, naming the technician the booking would get. Days past the caller's "
+        "booking window (guest 3, Base 60, Premium 90 days) are absent.",
+    )
+    def get(self, request):
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        result = selectors.availability_for(
+            service=params["service"],
+            date_from=params["date_from"],
+            date_to=params["date_to"],
+            viewer=request.user,
+            technician_id=params.get("technician"),
+            addon_slugs=params["addons"],
+        )
+        return Response(
+            {
+                "service": {"slug": result.service.slug, "name": result.service.name, "duration_minutes": result.service.duration},
+                "timezone": result.location.tz.key,
+                "window_ends": result.window_ends.isoformat(),
+                "slots": [slot.as_dict() for slot in result.slots],
+            }
+        )
+
+
+def _owner(request) -> str:
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+class BookingCreateView(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "bookings"
+
+    @extend_schema(
+        summary="Book a service",
+        request=BookingCreateSerializer,
+        responses={201: BookingResponse},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        description="409 `slot_unavailable` when the time is taken; 403 `outside_booking_window` past the caller's window. "
+        "A repeated `Idempotency-Key` returns the first answer.",
+    )
+    def post(self, request):
+        body = BookingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        guest = data.get("guest")
+        kwargs = {
+            "service": data["service"],
+            "start": data["start"],
+            "customer": request.user if request.user.is_authenticated else None,
+            "guest": services.GuestDetails(**guest) if guest else None,
+            "technician": data.get("technician"),
+            "addons": data["addons"],
+            "notes": data["notes"],
+            "channel": Channel.WEB,
+        }
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            booking = services.booking_create(**kwargs)
+            return Response(booking_payload(booking), status=status.HTTP_201_CREATED)
+        code, payload, replayed = services.booking_create_idempotent(
+            owner=_owner(request), key=key, payload=request.data, render=booking_payload, **kwargs
+        )
+        return Response(payload, status=code, headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+
+def _booking_for(request, reference: str, email: str | None = None):
+    return selectors.booking_get_for(reference=reference, user=request.user, email=email or request.query_params.get("email"))
+
+
+class BookingDetailView(APIView):
+    @extend_schema(
+        summary="One booking",
+        parameters=[OpenApiParameter("email", str, description="Guests prove ownership with the booking's e-mail.")],
+        responses=BookingResponse,
+    )
+    def get(self, request, reference: str):
+        return Response(booking_payload(_booking_for(request, reference)))
+
+
+class BookingCancelView(APIView):
+    @extend_schema(summary="Cancel a booking (free until 24 h before)", request=BookingCancelSerializer, responses=BookingResponse)
+    def post(self, request, reference: str):
+        body = BookingCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = _booking_for(request, reference, body.validated_data.get("email"))
+        booking = services.booking_cancel(booking=booking, actor=request.user, reason=body.validated_data["reason"])
+        return Response(booking_payload(booking))
+
+
+class BookingRescheduleView(APIView):
+    @extend_schema(summary="Move a booking to another start", request=BookingRescheduleSerializer, responses=BookingResponse)
+    def post(self, request, reference: str):
+        body = BookingRescheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        booking = _booking_for(request, reference, data.get("email"))
+        booking = services.booking_reschedule(booking=booking, start=data["start"], actor=request.user, technician=data.get("technician"))
+        return Response(booking_payload(booking))
+
