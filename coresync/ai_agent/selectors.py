@@ -94,7 +94,7 @@ def upcoming_bookings_for(*, user=None, phone: str = "", now, limit: int = 5) ->
         query |= Q(customer_id=user.pk)
     digits = phone_digits(phone)
     if len(digits) >= 7:
-        query |= Q(customer_phone__endswith=digits[-7:])
+        query |= Q(customer_phone__endswith=digits[-4:])
     if not query:
         return []
     rows = Booking.objects.select_related("service", "technician", "location").filter(ACTIVE_Q, query, start__gt=now)

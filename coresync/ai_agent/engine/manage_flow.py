@@ -181,6 +181,10 @@ def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Repl
             "When would you like to move it to?"
         )
         return
+    state.forget_request()
+    if when.has_date:
+        state.date_from, state.date_to = when.date_from.isoformat(), (when.date_to or when.date_from).isoformat()
+    state.exact_minute, state.minute_from, state.minute_to = when.exact_minute, when.minute_from, when.minute_to
     offer_slots(
         state, ctx, reply, booking_intent=False, reference=booking.reference,
         viewer=booking.customer, service_id=booking.service_id,

@@ -26,6 +26,7 @@ ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$
 DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|one|1|2|two)\s*-?\s*(?:hour|hr)s?\b|\b(\d)\s*(?:h)\b")
 _NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
+_AFFIRM = re.compile(r"^(confirm|yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it)\b(?!.*\b(cancel|but|not|thanks|thank|bye)\b)")
 _SPOKEN_EMAIL = re.compile(r"\b([a-z0-9._\-]+(?:\s+dot\s+[a-z0-9_\-]+)*)\s+at\s+([a-z0-9\-]+(?:\s+dot\s+[a-z0-9\-]+)+)\b")
 
 # (intent, pattern) in priority order; the first that matches wins.
@@ -41,7 +42,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     ("faq_what_to_bring", re.compile(r"\b(bring|wear|prepare|arrive early|what should i|dress)\b")),
     ("membership_info", re.compile(r"\b(membership|memberships|member|members|join|tiers?|subscribe|subscription)\b")),
     ("service_info", re.compile(r"\b(what is|what's|whats|tell me (more )?about|describe|difference between|what does .* include|info on|information about)\b")),
-    ("book", re.compile(r"\b(book|booking|reserve|reservation|make an appointment|appointment|schedule me|get me|i'd like|i would like|i want|i need)\b")),
+    ("book", re.compile(r"\b(book|booking|reserve|reservation|make an appointment|appointment|schedule me|get me|can i get|could i get|can i have|i'd like|i would like|i want|i need)\b")),
     ("availability_question", re.compile(r"\b(available|availability|free|openings?|slots?|any ?time|anything|do you have|have you got|can i come|when can)\b")),
     ("browse_services", re.compile(r"\b(services|menu|treatments|what do you (offer|do|have)|options|offerings|see (all|everything))\b")),
     ("goodbye", re.compile(r"^(ok |okay )?(thanks|thank you|thx|bye|goodbye|good bye|see you|that's all|thats all|that is all|cheers|have a nice day)\b")),
@@ -148,6 +149,8 @@ def _actions(folded: str, parse: Parse, index: CatalogIndex) -> bool:
 def classify(folded: str, parse: Parse) -> str:
     if folded.startswith(("show pricing", "pricing for")):
         return "price_question"
+    if _AFFIRM.match(folded) and not (parse.when.has_date or parse.when.has_time or parse.services or parse.email):
+        return "confirm"
     for intent, pattern in _RULES:
         if pattern.search(folded):
             return _refine(intent, folded, parse)
