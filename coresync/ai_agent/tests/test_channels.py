@@ -1,0 +1,221 @@
+"""The three doors: WebSocket consumer, HTTP twin, Atlas webhook; plus manager views and the Atlas connector."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+import pytest
+import respx
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from coresync.ai_agent.atlas_connector import AtlasConnector, AtlasError
+from coresync.ai_agent.models import AtlasLog, Conversation
+from coresync.bookings.models import Booking
+
+SECRET = "whsec-test"
+
+
+@pytest.fixture
+def application():
+    from coresync.asgi import application
+
+    return application
+
+
+async def _connect(application, path="/ws/ai-chat/"):
+    communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")])
+    connected, _ = await communicator.connect()
+    assert connected
+    hello = await communicator.receive_json_from()
+    assert hello["type"] == "session"
+    return communicator, hello
+
+
+async def _turn(communicator, message, **extra):
+    await communicator.send_json_to({"message": message, **extra})
+    first = await communicator.receive_json_from(timeout=10)
+    if first["type"] == "typing":
+        return await communicator.receive_json_from(timeout=10)
+    return first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_chat_resumes_after_reconnect(application, demo_spa, frozen_now):
+    async_to_sync(_test_websocket_chat_resumes_after_reconnect)(application)
+
+
+async def _test_websocket_chat_resumes_after_reconnect(application):
+    communicator, hello = await _connect(application)
+    assert hello["session_id"] is None
+    reply = await _turn(communicator, "swedish massage tomorrow afternoon")
+    assert reply["type"] == "reply" and reply["messages"][0]["actions"]
+    session_id = reply["session_id"]
+    await communicator.disconnect()
+    again, hello = await _connect(application, f"/ws/ai-chat/?session_id={session_id}")
+    assert hello == {"type": "session", "session_id": session_id, "resumed": True}
+    reply = await _turn(again, "and on Wednesday?")
+    assert reply["session_id"] == session_id and "Swedish Massage" in reply["messages"][0]["text"]
+    await again.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_errors_use_the_error_shape(application, demo_spa):
+    async_to_sync(_test_websocket_errors_use_the_error_shape)(application)
+
+
+async def _test_websocket_errors_use_the_error_shape(application):
+    communicator, _ = await _connect(application)
+    reply = await _turn(communicator, "x" * 2001)
+    assert reply["type"] == "error" and reply["error"]["code"] == "message_too_long"
+    await communicator.send_to(text_data="{not json")
+    reply = await communicator.receive_json_from()
+    assert reply["error"]["code"] == "malformed_json"
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_refuses_foreign_origins(application):
+    async_to_sync(_test_websocket_refuses_foreign_origins)(application)
+
+
+async def _test_websocket_refuses_foreign_origins(application):
+    communicator = WebsocketCommunicator(application, "/ws/ai-chat/", headers=[(b"origin", b"https://evil.example")])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.django_db
+def test_http_twin_has_the_same_shape(client, demo_spa, frozen_now):
+    response = client.post("/api/v1/chat/", {"message": "hi"}, content_type="application/json")
+    body = response.json()
+    assert response.status_code == 200 and set(body) == {"session_id", "messages", "state"}
+    response = client.post("/api/v1/chat/", {"session_id": body["session_id"], "message": "where do I park?"}, content_type="application/json")
+    assert response.json()["session_id"] == body["session_id"]
+    too_long = client.post("/api/v1/chat/", {"message": "a" * 2001}, content_type="application/json")
+    assert too_long.status_code == 413 and too_long.json()["error"]["code"] == "message_too_long"
+    bad = client.post("/api/v1/chat/", "nope", content_type="application/json")
+    assert bad.status_code == 400 and "error" in bad.json()
+
+
+@pytest.mark.django_db
+def test_http_chat_is_rate_limited_per_session(client, demo_spa, settings):
+    settings.AI_CHAT_SESSION_RATE_LIMIT = "2/minute"
+    first = client.post("/api/v1/chat/", {"message": "hi"}, content_type="application/json").json()
+    codes = [
+        client.post("/api/v1/chat/", {"session_id": first["session_id"], "message": "hi"}, content_type="application/json").status_code
+        for _ in range(3)
+    ]
+    assert codes[-1] == 429
+
+
+@pytest.mark.django_db
+def test_manager_conversation_list_and_replay(client, demo_spa, frozen_now):
+    client.post("/api/v1/chat/", {"message": "talk to a person"}, content_type="application/json")
+    assert client.get("/api/v1/manager/conversations/").status_code in (401, 403)
+    client.force_login(demo_spa.users["premium"])
+    assert client.get("/api/v1/manager/conversations/").status_code == 403
+    client.force_login(demo_spa.users["manager"])
+    listing = client.get("/api/v1/manager/conversations/?handoff=true&channel=api").json()
+    assert listing["count"] == 1
+    session_id = listing["results"][0]["session_id"]
+    replay = client.get(f"/api/v1/manager/conversations/{session_id}/").json()
+    assert replay["turns_detail"][0]["message"] == "talk to a person" and replay["handoffs"][0]["status"] == "open"
+
+
+def _signed(body: dict, *, secret=SECRET, timestamp=None):
+    raw = json.dumps(body).encode()
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = hmac.new(secret.encode(), f"{ts}.".encode() + raw, hashlib.sha256).hexdigest()
+    return raw, {"HTTP_X_ATLAS_TIMESTAMP": ts, "HTTP_X_ATLAS_SIGNATURE": f"v1={signature}"}
+
+
+def _event(n, kind="message", text=None, call="call-42", caller="+19175550100"):
+    body = {"event_id": f"evt-{n}", "type": kind, "call_id": call, "from": caller, "timestamp": int(time.time())}
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+@pytest.fixture
+def atlas(settings, client, demo_spa, frozen_now):
+    settings.ATLAS_WEBHOOK_SECRET = SECRET
+
+    def post(body, **kwargs):
+        raw, headers = _signed(body, **kwargs)
+        return client.post("/api/ai/atlas-webhook/", raw, content_type="application/json", **headers)
+
+    return post
+
+
+@pytest.mark.django_db
+def test_atlas_signatures(atlas, client):
+    assert atlas(_event(1, text="hi")).status_code == 200
+    assert atlas(_event(2, text="hi"), secret="wrong").status_code == 401
+    assert atlas(_event(3, text="hi"), timestamp=int(time.time()) - 301).status_code == 401
+    unsigned = client.post("/api/ai/atlas-webhook/", json.dumps(_event(4, text="hi")), content_type="application/json")
+    assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "invalid_signature"
+    assert AtlasLog.objects.filter(status="rejected").count() == 3
+
+
+@pytest.mark.django_db
+def test_atlas_replay_is_acknowledged_once(atlas):
+    first = atlas(_event(7, text="where do I park?")).json()
+    again = atlas(_event(7, text="where do I park?")).json()
+    assert again["status"] == "duplicate" and again["reply"] == first["reply"]
+    assert Conversation.objects.get().turns == 1
+    assert AtlasLog.objects.filter(event_id="evt-7").count() == 1
+
+
+@pytest.mark.django_db
+def test_atlas_malformed_body(settings, client, atlas):
+    raw = b"{not json"
+    ts = str(int(time.time()))
+    signature = hmac.new(SECRET.encode(), f"{ts}.".encode() + raw, hashlib.sha256).hexdigest()
+    response = client.post("/api/ai/atlas-webhook/", raw, content_type="application/json",
+                           HTTP_X_ATLAS_TIMESTAMP=ts, HTTP_X_ATLAS_SIGNATURE=f"v1={signature}")  # fmt: skip
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_event"
+    assert atlas({"type": "message"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_signed_phone_conversation_books_with_channel_phone(atlas, django_capture_on_commit_callbacks):
+    replies = []
+    script = [
+        ("call.started", None),
+        ("message", "I'd like a swedish massage tomorrow at 3pm"),
+        ("message", "My name is Carla Diaz"),
+        ("message", "carla at example dot com"),
+        ("message", "yes"),
+    ]
+    for n, (kind, text) in enumerate(script):
+        body = atlas(_event(100 + n, kind=kind, text=text)).json()
+        assert body["call_id"] == "call-42"
+        replies.append(body["reply"])
+    booking = Booking.objects.get()
+    assert booking.channel == "phone" and booking.atlas_call_id == "call-42" and booking.customer_phone.endswith("5550100")
+    assert booking.customer_email == "carla@example.com"
+    assert "three p.m." in replies[1] and all("http" not in r and "*" not in r for r in replies)
+    assert "C S" in replies[-1]  # the reference is spelled out
+    with django_capture_on_commit_callbacks(execute=True):
+        assert atlas(_event(200, kind="call.ended")).json()["status"] == "accepted"
+    conversation = Conversation.objects.get()
+    assert conversation.ended_at is not None and conversation.outcome == "booked"
+
+
+@respx.mock
+def test_atlas_connector_sends_the_exact_request():
+    route = respx.post("https://atlas.example/v1/messages").mock(return_value=httpx.Response(201, json={"id": "msg_1"}))
+    connector = AtlasConnector(base_url="https://atlas.example", api_key="key-1")
+    assert connector.send_text(to="+12125550100", text="See you Friday", idempotency_key="k1") == "msg_1"
+    sent = route.calls.last.request
+    assert sent.headers["Authorization"] == "Bearer key-1" and sent.headers["Idempotency-Key"] == "k1"
+    assert json.loads(sent.content) == {"to": "+12125550100", "text": "See you Friday"}
+    respx.post("https://atlas.example/v1/messages").mock(return_value=httpx.Response(503))
+    with pytest.raises(AtlasError) as error:
+        connector.send_text(to="+1", text="x", idempotency_key="k2")
+    assert error.value.retryable
