@@ -143,9 +143,7 @@ def _user(email: str, name: str, role: str):
 def seed_demo(*, pricing_file: Path = PRICING_FILE, log=lambda message: None) -> dict:
     from coresync.catalog import models as catalog
     from coresync.catalog.pricing_import import pricing_import, read_pricing_file
-    from coresync.memberships.models import Membership, MembershipTier
-    from coresync.memberships.services import membership_create
-    from coresync.technicians.models import Technician, WeeklyShift
+    from coresync.memberships.models import MembershipTier
 
     location, _ = catalog.Location.objects.update_or_create(slug=LOCATION["slug"], defaults=LOCATION)
     for weekday, (opens, closes) in OPENING.items():
@@ -184,6 +182,17 @@ def seed_demo(*, pricing_file: Path = PRICING_FILE, log=lambda message: None) ->
     if not report.ok:
         raise ValueError("demo pricing file is invalid: " + "; ".join(report.errors))
     log(f"pricing: {report.prices_changed} prices set, {report.prices_unchanged} unchanged")
+    _seed_technicians(location, skills)
+    log(f"{len(TECHNICIANS)} technicians with weekly schedules")
+    _seed_accounts()
+    log(f"{len(ACCOUNTS) + 1} demo accounts (password {DEMO_PASSWORD})")
+    tiers = {t.slug: t for t in MembershipTier.objects.all()}
+    return {"location": location, "services": services, "tiers": tiers}
+
+
+def _seed_technicians(location, skills) -> None:
+    from coresync.technicians.models import Technician, WeeklyShift
+
     for email, name, skill_slugs, rate, schedule in TECHNICIANS:
         user = _user(email, name, "technician")
         technician, _ = Technician.objects.update_or_create(
@@ -197,11 +206,14 @@ def seed_demo(*, pricing_file: Path = PRICING_FILE, log=lambda message: None) ->
                 shift.delete()
         for day, starts, ends in wanted - set(have):
             WeeklyShift.objects.create(technician=technician, weekday=day, starts=starts, ends=ends)
-    log(f"{len(TECHNICIANS)} technicians with weekly schedules")
+
+
+def _seed_accounts() -> None:
+    from coresync.memberships.models import Membership, MembershipTier
+    from coresync.memberships.services import membership_create
+
     tiers = {t.slug: t for t in MembershipTier.objects.all()}
     for email, name, role, tier_slug in ACCOUNTS:
         user = _user(email, name, role)
         if tier_slug and not Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).exists():
             membership_create(user=user, tier=tiers[tier_slug], card_on_file=True)
-    log(f"{len(ACCOUNTS) + 1} demo accounts (password {DEMO_PASSWORD})")
-    return {"location": location, "services": services, "tiers": tiers}

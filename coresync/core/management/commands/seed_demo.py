@@ -8,6 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         seed_demo(log=lambda message: self.stdout.write(f"  · {message}"))
-        self.stdout.write(self.style.SUCCESS("Demo spa ready. Accounts (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo spa ready. Accounts (password {DEMO_PASSWORD}):"))
         for email, _name, role, tier in [("tech@coresync.test", "", "technician", None), *ACCOUNTS]:
             self.stdout.write(f"    {email:<24} {role}{' · ' + tier if tier else ''}")

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from .models import Membership, MembershipTier
+
+
+@admin.register(MembershipTier)
+class MembershipTierAdmin(admin.ModelAdmin):
+    list_display = ["name", "price_column", "discount_percent", "booking_window_days", "monthly_price", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["member_number", "user", "tier", "status", "started_on", "renews_on", "card_on_file"]
+    list_filter = ["tier", "status", "card_on_file"]
+    search_fields = ["member_number", "user__email", "user__name", "stripe_subscription_id"]
+    list_select_related = ["user", "tier"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "started_on"

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from .models import ExtraShift, Technician, TimeOff, WeeklyShift
+
+
+class WeeklyShiftInline(admin.TabularInline):
+    model = WeeklyShift
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+class ExtraShiftInline(admin.TabularInline):
+    model = ExtraShift
+    extra = 0
+    fields = ["starts_at", "ends_at", "note"]
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "location", "hourly_rate", "active"]
+    list_filter = ["active", "skills", "location"]
+    search_fields = ["display_name", "user__email", "user__name"]
+    filter_horizontal = ["skills"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user", "location"]
+    inlines = [WeeklyShiftInline, TimeOffInline, ExtraShiftInline]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["technician", "starts_at", "ends_at", "reason"]
+    list_filter = ["technician"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(ExtraShift)
+class ExtraShiftAdmin(admin.ModelAdmin):
+    list_display = ["technician", "starts_at", "ends_at", "note"]
+    list_filter = ["technician"]
+    date_hierarchy = "starts_at"
