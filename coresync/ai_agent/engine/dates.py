@@ -131,10 +131,11 @@ def _month_from_word(word: str) -> int:
 
 
 def _weekday_date(today: date, weekday: int, qualifier: str | None) -> date:
-    ahead = (weekday - today.weekday()) % 7
-    if qualifier == "next" and ahead == 0:
-        ahead = 7
-    return today + timedelta(days=ahead)
+    if qualifier == "next":
+        # "next Friday" is the Friday of next week (Monday to Sunday); plain "Friday" is the coming one.
+        monday = today + timedelta(days=7 - today.weekday())
+        return monday + timedelta(days=weekday)
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
 def _parse_days(text: str, today: date) -> tuple[date, date] | None:  # noqa: C901 - a flat table of phrasings

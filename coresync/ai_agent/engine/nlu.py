@@ -27,6 +27,7 @@ DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|o
 _NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 _AFFIRM = re.compile(r"^(confirm|yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it)\b(?!.*\b(cancel|but|not|thanks|thank|bye)\b)")
+_BROWSE = re.compile(r"\b(services|menu|treatments|offer|options)\b")
 _SPOKEN_EMAIL = re.compile(r"\b([a-z0-9._\-]+(?:\s+dot\s+[a-z0-9_\-]+)*)\s+at\s+([a-z0-9\-]+(?:\s+dot\s+[a-z0-9\-]+)+)\b")
 
 # (intent, pattern) in priority order; the first that matches wins.
@@ -178,6 +179,8 @@ def _refine(intent: str, folded: str, parse: Parse) -> str:
         return "availability_question"
     if intent in ("confirm", "greet") and (parse.email or parse.phone or parse.name) and len(folded.split()) > 3:
         return "give_contact"
+    if intent == "availability_question" and _BROWSE.search(folded) and not (parse.services or parse.when.has_date or parse.when.has_time):
+        return "browse_services"
     if intent == "membership_info" and parse.tiers and (parse.services or parse.categories):
         return "price_question"
     return intent

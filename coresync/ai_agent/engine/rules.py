@@ -122,10 +122,16 @@ def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
             return
         booking_flow.book_selected(state, ctx, reply)
         return
-    if state.awaiting == "slot" and state.offered and len(state.offered) == 1:
+    if state.awaiting == "slot" and state.offered and (len(state.offered) == 1 or _first_is_the_asked_time(state)):
         booking_flow.select_slot(state, ctx, reply, state.offered[0])
         return
     reply.say("Great. What would you like to do next? I can book a treatment or answer a question.")
+
+
+def _first_is_the_asked_time(state) -> bool:
+    """We answered 'Yes, 3:00 PM is free' and listed it first: 'book it' means that one."""
+    start = datetime.fromisoformat(state.offered[0]["start"])
+    return state.exact_minute == start.hour * 60 + start.minute and state.date_from == start.date().isoformat()
 
 
 def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:

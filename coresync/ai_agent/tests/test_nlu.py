@@ -39,7 +39,7 @@ CASES = [
     ("asdf qwerty", "fallback", {}),
     ("haircut with James on the 27th at 4", "availability_question", {"service": "classic-haircut", "technician": "James Okafor", "date": "2026-11-27", "time": "16:00"}),
     ("book swedish-massage 2026-11-27T15:00 tech:3", "choose_slot", {"service": "swedish-massage", "start": "2026-11-27T15:00"}),
-    ("pedicure next friday", "availability_question", {"category": "mani-pedi", "date": "2026-11-27"}),
+    ("pedicure next friday", "availability_question", {"category": "mani-pedi", "date": "2026-12-04"}),
 ]
 
 

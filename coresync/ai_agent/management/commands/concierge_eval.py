@@ -1,0 +1,66 @@
+"""``manage.py concierge_eval``: score the concierge on its evaluation set (what ``make eval`` runs).
+
+It never touches your data: it creates a throw-away database, seeds the demo
+spa into it, freezes time at the set's ``now``, runs every case and drops the
+database again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import override_settings
+
+
+class Command(BaseCommand):
+    help = "Print intent accuracy, entity accuracy and dialogue task success of the concierge's evaluation set."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="Print the figures as JSON only.")
+        parser.add_argument("--failures", action="store_true", help="List every case that failed.")
+        parser.add_argument("--min-task-success", type=float, default=0.95, help="Exit non-zero below this (0..1).")
+
+    def handle(self, *args, **options):
+        from coresync.celery import app
+
+        app.conf.task_always_eager = True
+        test_settings = connection.settings_dict.setdefault("TEST", {})
+        if connection.vendor == "sqlite":
+            test_settings["NAME"] = str(settings.VAR_DIR / "eval-coresync.sqlite3")
+        else:
+            test_settings["NAME"] = f"{connection.settings_dict['NAME']}_eval"
+        old_name = connection.settings_dict["NAME"]
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", ATLAS_API_URL=""):
+            connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            try:
+                report = self._run()
+            finally:
+                connection.creation.destroy_test_db(old_name, verbosity=0)
+        figures = report.as_dict()
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+        else:
+            self.stdout.write(
+                f"Concierge evaluation: {figures['cases']} cases ({figures['utterances']} utterances, {figures['dialogues']} dialogues)\n"
+                f"  intent accuracy   {report.intent_accuracy:6.1%}  ({report.intents_ok}/{report.intents_total})\n"
+                f"  entity accuracy   {report.entity_accuracy:6.1%}  ({report.entities_ok}/{report.entities_total})\n"
+                f"  task success      {report.task_success:6.1%}  ({report.dialogues_ok}/{report.dialogues_total})"
+            )
+        if options["failures"] or report.task_success < options["min_task_success"]:
+            for failure in report.failures:
+                self.stdout.write(f"  - {failure}")
+        if report.task_success < options["min_task_success"]:
+            raise CommandError(f"task success {report.task_success:.1%} is below {options['min_task_success']:.0%}")
+
+    def _run(self):
+        from coresync.catalog.selectors import catalog_invalidate
+        from coresync.core.demo import seed_demo
+
+        from ...eval.runner import run_eval
+
+        seed_demo()
+        catalog_invalidate()
+        return run_eval()
