@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("COR_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(os.environ.get("CORESYNC_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -296,6 +296,12 @@ ATLAS_API_URL = env("ATLAS_API_URL").rstrip("/")
 ATLAS_API_KEY = env("ATLAS_API_KEY")
 ATLAS_TIMEOUT = float(env("ATLAS_TIMEOUT", "5"))
 ATLAS_SEND_CONFIRMATION_TEXT = env_bool("ATLAS_SEND_CONFIRMATION_TEXT", True)
+
+# --- Processes started by `make run` (manage.py runall) ---------------------------
+WEB_HOST = env("HOST", "127.0.0.1")
+WEB_PORT = env_int("PORT", 8000)
+WEB_WORKERS = env_int("WEB_WORKERS", 1)  # >1 needs REDIS_URL: local-memory cache and channel layer are per process
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2)
 
 # --- Logging --------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

@@ -22,9 +22,9 @@ class Command(BaseCommand):
     help = "Run web (uvicorn, ASGI), Celery worker and Celery beat together."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+        parser.add_argument("--host", default=settings.WEB_HOST)
+        parser.add_argument("--port", type=int, default=settings.WEB_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.WEB_WORKERS)
         parser.add_argument("--no-worker", action="store_true", help="Web only (no Celery worker or beat).")
 
     def handle(self, *args, host, port, web_workers, no_worker, **options):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         }
         if not no_worker:
             commands["worker"] = [os.path.join(bin_dir, "celery"), "-A", "coresync", "worker", "--loglevel", "INFO",
-                                  "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--hostname", "coresync@%h"]
+                                  "--concurrency", str(settings.WORKER_CONCURRENCY), "--hostname", "coresync@%h"]
             commands["beat"] = [os.path.join(bin_dir, "celery"), "-A", "coresync", "beat", "--loglevel", "INFO",
                                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
         self._banner(host, port)
