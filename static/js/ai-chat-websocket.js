@@ -1,10 +1,11 @@
 /*
  * CoreSync concierge chat. Plain JavaScript, no build step, no inline scripts (CSP-ready).
  *
- * Contract (SPEC §4): the client sends {"session_id"?, "message"} over ws /ws/ai-chat/
+ * Contract (SPEC §4): the client sends {"session_id"?, "message"} over ws /ws/ai-chat/?session_id=<id>
  * (or POST /api/v1/chat/ when WebSocket is unavailable) and receives
  * {"session_id", "messages": [{"text", "cards": [{"title", "text", "image"?}],
  *  "actions": [{"label", "message"}]}], "state": {...}} or {"error": {"code", "message"}}.
+ * Over the socket, replies carry "type": "reply" | "error", plus "session" (on connect) and "typing" frames.
  *
  * - Everything the server says is rendered with textContent: never as HTML.
  * - The session id lives in sessionStorage, so a reload, another page of the site or
@@ -124,32 +125,40 @@
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket;
     try {
-      socket = new WebSocket(scheme + window.location.host + this.wsPath);
+      var resume = this.sessionId ? "?session_id=" + encodeURIComponent(this.sessionId) : "";
+      socket = new WebSocket(scheme + window.location.host + this.wsPath + resume);
     } catch (e) {
       this.socketFailed();
       return;
     }
     this.ws = socket;
     this.opened = false;
+    this.healthy = false;  // true once the server has said anything: a proxy may accept the upgrade and drop it
     var openTimer = setTimeout(function () { if (socket.readyState !== 1) socket.close(); }, CONNECT_TIMEOUT_MS);
     socket.onopen = function () {
       clearTimeout(openTimer);
       self.opened = true;
-      self.retries = 0;
-      self.failures = 0;
       self.setStatus("");
       self.flush();
     };
     socket.onmessage = function (event) {
       var payload;
       try { payload = JSON.parse(event.data); } catch (e) { return; }
+      if (!payload || typeof payload !== "object") return;
+      if (!self.healthy) { self.healthy = true; self.retries = 0; self.failures = 0; }
+      if (payload.type === "session") {
+        // The server tells us which conversation this socket continues (null: it starts afresh on our next message).
+        if (payload.session_id) self.rememberSession(payload.session_id);
+        return;
+      }
+      if (payload.type === "typing") { self.showTyping(); return; }
       self.inflight.shift();
       self.receive(payload);
     };
     socket.onclose = function () {
       clearTimeout(openTimer);
       if (self.ws === socket) self.ws = null;
-      if (!self.opened) self.failures += 1;
+      if (!self.opened || !self.healthy) self.failures += 1;
       // A reply lost with the socket: ask again over HTTP so the guest is not left waiting.
       var lost = self.inflight.splice(0);
       lost.forEach(function (msg) { self.post(msg); });
@@ -258,10 +267,7 @@
       this.render({ role: "error", text: payload.error.message || "Something went wrong." });
       return;
     }
-    if (payload.session_id && payload.session_id !== this.sessionId) {
-      this.sessionId = String(payload.session_id);
-      writeSession(this.sessionId);
-    }
+    if (payload.session_id) this.rememberSession(payload.session_id);
     var messages = Array.isArray(payload.messages) ? payload.messages : [];
     var self = this;
     var lastActions = [];
@@ -271,6 +277,12 @@
     });
     this.renderState(payload.state || {});
     this.renderActions(lastActions);
+  };
+
+  Chat.prototype.rememberSession = function (id) {
+    if (String(id) === this.sessionId) return;
+    this.sessionId = String(id);
+    writeSession(this.sessionId);
   };
 
   Chat.prototype.render = function (entry) {

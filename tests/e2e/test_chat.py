@@ -1,0 +1,135 @@
+"""The concierge chat in a real browser: booking by conversation, reconnects, HTTP fallback, safe rendering."""
+
+import json
+import re
+
+from .conftest import sign_in
+
+SESSION_KEY = "coresync.chat.session"
+
+
+def _agent_count(page) -> int:
+    return page.locator(".chat__log .msg--agent").count()
+
+
+def _send(page, text: str) -> None:
+    before = _agent_count(page)
+    page.fill("#chat-input", text)
+    page.press("#chat-input", "Enter")
+    _wait_reply(page, before)
+
+
+def _wait_reply(page, before: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('.chat__log .msg--agent, .chat__log .msg--error').length > n "
+        "&& document.querySelector('[data-chat-typing]').hidden", arg=before, timeout=20_000,
+    )
+
+
+def _choose(page) -> bool:
+    """Follow the conversation: press the action that moves the booking forward; False when none is offered."""
+    buttons = page.locator("[data-chat-actions] button")
+    labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
+    if not labels:
+        return False
+    preferred = next((i for i, label in enumerate(labels) if re.search(r"confirm|yes|book it", label, re.I)), None)
+    if preferred is None:
+        preferred = next((i for i, label in enumerate(labels) if re.search(r"\d{1,2}(:\d\d)?\s*(am|pm)?", label, re.I)), None)
+    if preferred is None:
+        preferred = next((i for i, label in enumerate(labels) if not re.search(r"pricing|person|cancel|other", label, re.I)), 0)
+    before = _agent_count(page)
+    buttons.nth(preferred).click()
+    _wait_reply(page, before)
+    return True
+
+
+def test_book_a_massage_by_chat_confirmed_on_screen_and_in_database(context_for, live_spa):
+    page = context_for("iphone-14-pro").new_page()
+    sign_in(page, "guest@coresync.test")
+    page.goto("/#concierge")
+    _send(page, "book a massage tomorrow at 3pm")
+    for _turn in range(10):
+        if page.locator("[data-chat-booking]").count():
+            break
+        if not _choose(page):
+            _send(page, "Nina Alvarez, guest@coresync.test, +1 212 555 0199")
+    reference = page.locator("[data-chat-booking]").get_attribute("data-chat-booking")
+    assert reference and reference.startswith("CS-")
+    rows = live_spa.query(
+        "SELECT b.status, s.slug FROM bookings_booking b JOIN catalog_service s ON s.id = b.service_id WHERE b.reference = ?",
+        (reference,),
+    )
+    assert rows and rows[0][0] == "confirmed" and "massage" in rows[0][1]
+
+
+def test_dropped_socket_reconnects_and_the_conversation_continues(context_for):
+    context = context_for("iphone-se")
+    page = context.new_page()
+    sockets = []
+
+    def proxy(ws):
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r".*/ws/ai-chat/.*"), proxy)
+    page.goto("/#concierge")
+    _send(page, "book a massage tomorrow at 3pm")
+    session = page.evaluate(f"() => sessionStorage.getItem('{SESSION_KEY}')")
+    assert session and len(sockets) == 1
+    sockets[0].close(code=1006 if False else 1001, reason="network went away")
+    page.wait_for_function("() => window.CoreSyncChat && window.CoreSyncChat.ws && window.CoreSyncChat.ws.readyState === 1", timeout=15_000)
+    assert len(sockets) == 2, "the page opened a new socket"
+    _send(page, "Swedish massage")
+    assert page.evaluate(f"() => sessionStorage.getItem('{SESSION_KEY}')") == session, "same session after the reconnect"
+    last = page.locator(".chat__log .msg--agent").last.inner_text()
+    assert "What would you like" not in last  # not a fresh conversation
+
+
+def test_page_becoming_visible_resumes_the_same_session(context_for):
+    page = context_for("iphone-14-pro").new_page()
+    page.goto("/#concierge")
+    _send(page, "Where do I park?")
+    session = page.evaluate(f"() => sessionStorage.getItem('{SESSION_KEY}')")
+    page.evaluate("() => { window.CoreSyncChat.httpOnly = false; window.CoreSyncChat.ws.close(); }")
+    page.wait_for_function("() => !window.CoreSyncChat.ws || window.CoreSyncChat.ws.readyState !== 1")
+    page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_function("() => window.CoreSyncChat.ws && window.CoreSyncChat.ws.readyState === 1", timeout=10_000)
+    _send(page, "And what should I bring?")
+    assert page.evaluate(f"() => sessionStorage.getItem('{SESSION_KEY}')") == session
+
+
+def test_blocked_websocket_falls_back_to_http(context_for):
+    page = context_for("iphone-se").new_page()
+    posts = []
+    page.route_web_socket(re.compile(r".*/ws/ai-chat/.*"), lambda ws: ws.close(code=1011, reason="blocked by proxy"))
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" and "/api/v1/chat/" in request.url else None)
+    page.goto("/#concierge")
+    _send(page, "Where do I park?")
+    assert posts, "the message went over HTTP"
+    assert page.locator(".chat__log .msg--error").count() == 0
+    _send(page, "What are your opening hours?")
+    assert len(posts) == 2 and page.evaluate("() => window.CoreSyncChat.httpOnly") is True
+
+
+def test_chat_output_with_script_is_shown_as_text(context_for):
+    page = context_for("iphone-14-pro").new_page()
+    evil = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+    reply = {
+        "session_id": "0b6c2a4e-4f7e-4c55-9d1e-9a1f4d1b2c3d",
+        "messages": [{
+            "text": f"Hello {evil}",
+            "cards": [{"title": evil, "text": evil, "image": "javascript:window.__pwned=3"}],
+            "actions": [{"label": evil, "message": "ok"}],
+        }],
+        "state": {"intent": "smalltalk"},
+    }
+    page.route_web_socket(re.compile(r".*/ws/ai-chat/.*"), lambda ws: ws.close(code=1011))
+    page.route("**/api/v1/chat/", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
+    page.goto("/#concierge")
+    _send(page, evil)
+    log = page.locator(".chat__log")
+    assert "<script>window.__pwned = 1</script>" in log.inner_text()
+    assert log.locator("script, .msg img:not(.card__img)").count() == 0
+    assert page.locator(".card__img").count() == 0  # javascript: image URL dropped
+    assert page.locator("[data-chat-actions] button").first.inner_text().startswith("<script>")
+    assert page.evaluate("() => window.__pwned") is None
