@@ -63,7 +63,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "typing"})
         try:
-            result = await database_sync_to_async(chat_turn)(message=message, session_id=session_id, channel="web", user=self.user)
+            # Not thread-sensitive: turns of different sessions run in parallel worker threads (each with its
+            # own pooled connection) instead of queueing behind one another on a single thread.
+            result = await database_sync_to_async(chat_turn, thread_sensitive=False)(
+                message=message, session_id=session_id, channel="web", user=self.user
+            )
         except ApplicationError as error:
             await self._error(error.as_dict())
             return
