@@ -126,6 +126,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, channel layer --------------------------------------------
 REDIS_URL = env("REDIS_URL")
+_XDIST_WORKER = env("PYTEST_XDIST_WORKER")  # set by pytest-xdist in each test worker
+if REDIS_URL and _XDIST_WORKER.startswith("gw"):
+    # Parallel test workers must not share a Redis database: clearing the cache is FLUSHDB.
+    _base, _, _db = REDIS_URL.rpartition("/")
+    if _db.isdigit():
+        REDIS_URL = f"{_base}/{(int(_db) + int(_XDIST_WORKER[2:])) % 16}"
 if REDIS_URL:
     CACHES = {
         "default": {

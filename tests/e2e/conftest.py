@@ -87,7 +87,7 @@ def live_spa(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "COR_VAR_DIR": str(var_dir),
+        "CORESYNC_VAR_DIR": str(var_dir),
         "DATABASE_URL": f"sqlite:///{var_dir / 'e2e.sqlite3'}",
         "DEBUG": "0",
         "STATIC_MANIFEST": "1",
@@ -102,6 +102,10 @@ def live_spa(tmp_path_factory):
         "PYTHONWARNINGS": "ignore",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # The server is one process on embedded defaults: it must not share Redis with the
+    # test workers, whose per-test cache.clear() would wipe its chat sessions.
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "PYTEST_XDIST_WORKER"):
+        env.pop(name, None)
     _run(["collectstatic", "--noinput", "-v0"], env)
     _run(["migrate", "--noinput", "-v0"], env)
     _run(["seed_demo"], env)
