@@ -142,6 +142,7 @@ class SlotQuery:
 class Grid:
     starts: list[int]  # candidate starts, epoch minutes, sorted
     day_ranges: list[tuple[int, int]]  # (first index, end index) of each day with starts
+    day_bounds: list[tuple[int, int]] = field(default_factory=list)  # (local midnight, next midnight) of those days
 
     @property
     def full(self) -> int:
@@ -151,6 +152,7 @@ class Grid:
 def build_grid(query: SlotQuery, clock: LocalClock) -> Grid:
     starts: list[int] = []
     day_ranges: list[tuple[int, int]] = []
+    day_bounds: list[tuple[int, int]] = []
     for day in query.days:
         first = len(starts)
         for open_minute, close_minute in query.opening.get(day.weekday(), ()):
@@ -163,7 +165,8 @@ def build_grid(query: SlotQuery, clock: LocalClock) -> Grid:
             starts.extend(range(t, last + 1, query.step))
         if len(starts) > first:
             day_ranges.append((first, len(starts)))
-    return Grid(starts=starts, day_ranges=day_ranges)
+            day_bounds.append((clock.to_epoch(day, 0), clock.to_epoch(day + timedelta(days=1), 0)))
+    return Grid(starts=starts, day_ranges=day_ranges, day_bounds=day_bounds)
 
 
 def _mask(first: int, end: int) -> int:
@@ -211,14 +214,17 @@ def technician_masks(query: SlotQuery, grid: Grid, clock: LocalClock, technician
 
 
 def day_load(grid: Grid, busy: Sequence[Interval]) -> list[int]:
-    """Booked minutes per grid day (by start), used to share work fairly."""
+    """Booked minutes per grid day (by the local day of the start), used to share work fairly.
+
+    Only busy time starting on that local day counts: the busy list also holds the
+    next day's bookings, and counting them would make the assignment depend on
+    how many days were asked for (availability and booking_create disagreeing).
+    """
     load = [0] * len(grid.day_ranges)
-    if not grid.starts:
-        return load
-    day_firsts = [grid.starts[first] for first, _ in grid.day_ranges]
+    midnights = [begin for begin, _ in grid.day_bounds]
     for start, end in busy:
-        i = bisect_right(day_firsts, start) - 1
-        if 0 <= i < len(load):
+        i = bisect_right(midnights, start) - 1
+        if 0 <= i < len(load) and start < grid.day_bounds[i][1]:
             load[i] += end - start
     return load
 
