@@ -286,7 +286,7 @@
   };
 
   Chat.prototype.render = function (entry) {
-    var item = el("li", "msg msg--" + entry.role);
+    var item = el("div", "msg msg--" + entry.role);
     item.appendChild(el("p", "msg__text", entry.text || ""));
     if (Array.isArray(entry.cards) && entry.cards.length) {
       var cards = el("div", "cards");
@@ -323,7 +323,7 @@
     var booking = state && state.booking;
     if (booking && booking.reference && booking.status === "confirmed" && this.confirmed !== booking.reference) {
       this.confirmed = booking.reference;
-      var note = el("li", "msg msg--note");
+      var note = el("div", "msg msg--note");
       var box = el("p", "booking-confirmed", "Booked · " + booking.reference);
       box.setAttribute("data-chat-booking", booking.reference);
       note.appendChild(box);

@@ -109,7 +109,7 @@ def live_spa(tmp_path_factory):
     _run(["collectstatic", "--noinput", "-v0"], env)
     _run(["migrate", "--noinput", "-v0"], env)
     _run(["seed_demo"], env)
-    log = open(var_dir / "server.log", "w")  # noqa: SIM115  (closed below)
+    log = open(var_dir / "server.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "coresync.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
         cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "coresync.settings"}, stdout=log, stderr=subprocess.STDOUT,
@@ -117,7 +117,7 @@ def live_spa(tmp_path_factory):
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310  (our own server)
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
                 if response.status == 200:
                     break
         except OSError:

@@ -34,6 +34,9 @@ def _check_layout(page, name, device):
     assert result["overflow"] <= 0, f"{name} at {device} scrolls sideways by {result['overflow']}px"
     assert not result["small"], f"tap targets under 44x44 on {name} at {device}: {result['small']}"
     assert not result["inputs"], f"inputs under 16px (iOS zooms) on {name} at {device}: {result['inputs']}"
+    # Scroll through once so lazy pictures load before the full-page screenshot.
+    page.evaluate("async () => { for (let y = 0; y < document.body.scrollHeight; y += 600) { window.scrollTo(0, y); await new Promise(r => setTimeout(r, 30)); } window.scrollTo(0, 0); }")
+    page.wait_for_function("() => [...document.images].every(img => img.complete)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{device}.png"), full_page=True)
 
@@ -81,10 +84,12 @@ def test_gallery_swipes_with_touch(context_for, page_url, device):
     track = page.locator(".gallery__track")
     box = track.bounding_box()
     cdp = context.new_cdp_session(page)
-    cdp.send("Input.synthesizeScrollGesture", {
-        "x": box["x"] + box["width"] * 0.8, "y": box["y"] + box["height"] / 2,
-        "xDistance": -int(box["width"] * 0.6), "yDistance": 0, "gestureSourceType": "touch", "speed": 1200,
-    })
+    x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 13):  # a finger swipe to the left
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x - step * box["width"] * 0.05, "y": y}]})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     page.wait_for_function("() => document.querySelector('.gallery__track').scrollLeft > 50")
     page.wait_for_timeout(600)  # let scroll-snap settle
     snapped = page.evaluate("""() => {

@@ -26,7 +26,7 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadR
 @pytest.mark.parametrize("name,url", [("index", "/"), ("menssuite", "/menssuite/"), ("private", "/private/")])
 def test_s8_slow_4g_budget(browser, live_spa, name, url):
     # Cold browser cache, warm server: the first render of a template in a fresh process is not what S8 measures.
-    with urllib.request.urlopen(live_spa.url + url, timeout=10) as response:  # noqa: S310  (our own server)
+    with urllib.request.urlopen(live_spa.url + url, timeout=10) as response:
         response.read()
     context = browser.new_context(
         base_url=live_spa.url, viewport={"width": 412, "height": 915}, device_scale_factor=1.75, is_mobile=True, has_touch=True,
