@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, TierInfo, catalog_snapshot, epoch_minutes
@@ -167,7 +167,12 @@ def _check_start(
     )
 
 
-def _is_overlap(error: IntegrityError) -> bool:
+def _is_overlap(error: IntegrityError | OperationalError) -> bool:
+    """An exclusion constraint refused an overlap, or PostgreSQL broke a deadlock between concurrent inserts
+    checking one (SQLSTATE 40P01; it happens when several transactions insert conflicting rows at once).
+    Either way the transaction rolled back and the caller looks again."""
+    if isinstance(error, OperationalError):
+        return getattr(error.__cause__, "sqlstate", None) == "40P01"
     return any(name in str(error) for name in _OVERLAP_CONSTRAINTS)
 
 
@@ -257,7 +262,7 @@ def booking_create(
         try:
             with transaction.atomic():
                 booking = _place_and_insert(request)
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
             if not _is_overlap(error):
                 raise
             continue  # someone committed an overlapping booking first: look again
@@ -345,7 +350,7 @@ def booking_create_idempotent(
                     IdempotencyKey.objects.create(
                         owner=owner, key=key, request_hash=request_hash, booking=booking, response_status=201, response_body=body
                     )
-            except IntegrityError as error:
+            except (IntegrityError, OperationalError) as error:
                 if _is_overlap(error):
                     continue
                 replayed = replay_if_stored()  # the same key committed first
@@ -380,7 +385,7 @@ def booking_cancel(*, booking: Booking, actor=None, reason: str = "", now: datet
     now = now or timezone.now()
     reason = clean_text(reason, field="reason", max_length=200)
     with transaction.atomic():
-        booking = Booking.objects.select_related("location").select_for_update().get(pk=booking.pk)
+        booking = Booking.objects.select_related("location").select_for_update(of=("self",)).get(pk=booking.pk)
         _check_changeable(booking, actor=actor, now=now)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
@@ -399,7 +404,7 @@ def booking_reschedule(
     for _attempt in range(MAX_ATTEMPTS):
         try:
             with transaction.atomic():
-                current = Booking.objects.select_related("location").select_for_update().get(pk=booking.pk)
+                current = Booking.objects.select_related("location").select_for_update(of=("self",)).get(pk=booking.pk)
                 _check_changeable(current, actor=actor, now=now)
                 info = snapshot.services.get(current.service_id)
                 if info is None:
@@ -415,7 +420,7 @@ def booking_reschedule(
                 previous_start = _booking_move(current, placement)
             on_commit(signals.booking_rescheduled.send, sender=Booking, booking=current, previous_start=previous_start)
             return current
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
             if not _is_overlap(error):
                 raise
     raise SlotUnavailable()
