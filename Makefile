@@ -20,6 +20,12 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --progress-bar on -r requirements-dev.txt
 	@touch $(STAMP)
 
+AXE := var/npm/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	@command -v npm >/dev/null && npm install --prefix var/npm --no-audit --no-fund --silent axe-core@4.14.1 \
+		|| echo "npm not found: the accessibility tests will be skipped"
+
 install: $(STAMP)
 
 migrate: install
@@ -34,7 +40,7 @@ static: install
 run: seed static
 	$(BIN)/python manage.py runall
 
-test: install
+test: install $(AXE)
 	CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 test-fast: install

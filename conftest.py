@@ -19,7 +19,12 @@ def pytest_collection_modifyitems(config, items):
     has_chromium = os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://...")
     skip_browser = pytest.mark.skip(reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    e2e_dir = os.path.join(os.path.dirname(__file__), "tests", "e2e")
     for item in items:
+        if str(item.path).startswith(e2e_dir):
+            # One worker runs every browser test, so the session's live server starts once.
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
         if "browser" in item.keywords and not has_chromium:

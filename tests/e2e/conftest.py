@@ -42,7 +42,7 @@ DEVICES = {
     "ipad": {"viewport": {"width": 810, "height": 1080}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "user_agent": IPAD_UA},
 }
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.browser  # (the root conftest marks every test in tests/e2e)
 
 
 def pytest_collection_modifyitems(config, items):
