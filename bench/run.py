@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py            # full run (about 13 minutes), writes docs/benchmarks.md
     .venv/bin/python bench/run.py --quick    # one run per figure, shorter loads (about 4 minutes)
     .venv/bin/python bench/run.py --no-write # measure and print, leave docs/benchmarks.md alone
+    .venv/bin/python bench/run.py --render-only  # re-render docs/benchmarks.md from var/bench-results.json
 
 What it does, in order:
  1. starts PostgreSQL and Redis if they are down; drops and recreates the
@@ -559,9 +560,17 @@ def main() -> None:
         metavar="SECONDS",
         help="total time to spend waiting for other work on the machine to settle before runs (default 300)",
     )
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite docs/benchmarks.md from var/bench-results.json without measuring"
+    )
     args = parser.parse_args()
     from bench import report
     from bench.engine import run_s7
+
+    if args.render_only:
+        REPORT.write_text(report.render(json.loads((ROOT / "var" / "bench-results.json").read_text())))
+        say(f"wrote {REPORT.relative_to(ROOT)} from var/bench-results.json")
+        return
 
     if not shutil.which("pg_isready"):
         raise SystemExit("PostgreSQL client tools are not installed")
@@ -574,6 +583,7 @@ def main() -> None:
     recreate_database()
 
     say("S7: slot engine alone, in memory")
+    results["s7_background_cpu"] = bench.gate.wait()
     results["s7"] = run_s7(quick=args.quick, log=say)
 
     say("data set spa-20k: catalog + 20,000 confirmed / 2,000 cancelled bookings")
