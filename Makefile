@@ -40,11 +40,18 @@ static: install
 run: seed static
 	$(BIN)/python manage.py runall
 
+# TEST_MARKERS narrows both phases, e.g. TEST_MARKERS="not browser". Timing-sensitive tests (perf)
+# run alone first, so the suite's own parallel load does not skew them (exit 5 = none selected).
+TEST_MARKERS ?=
+AND_MARKERS = $(if $(TEST_MARKERS), and ($(TEST_MARKERS)))
+TEST_ENV = CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0
+
 test: install $(AXE)
-	CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(TEST_ENV) $(BIN)/pytest -q -m "perf$(AND_MARKERS)" || test $$? -eq 5
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -m "not perf$(AND_MARKERS)"
 
 test-fast: install
-	CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0 $(BIN)/pytest -q -m "not browser and not slow"
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not browser and not slow and not perf"
 
 lint: install
 	$(BIN)/ruff check .
