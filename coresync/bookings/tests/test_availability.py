@@ -385,3 +385,13 @@ def test_the_engine_assignment_does_not_depend_on_the_days_asked_for(spa):
     assert set(one_day.values()) == set(three_days.values()) == {spa.technician.id}  # nobody is booked on Tuesday: tie, lower id
     assert booking.technician_id == spa.technician.id
     assert second.id > spa.technician.id
+
+
+def test_without_now_the_clock_is_read_and_can_be_frozen(spa):
+    import time_machine
+
+    with time_machine.travel(at(MONDAY, "08:05"), tick=False):
+        result = availability_for(service=spa.service.slug, date_from=MONDAY, date_to=MONDAY + timedelta(days=10))
+
+    assert walls(result, MONDAY)[0] == "10:15"
+    assert result.window_ends == MONDAY + timedelta(days=3)
