@@ -3,9 +3,12 @@
 90 days × 30 resources (20 technicians, 10 rooms, all working 09:00–21:00) with
 5,000 and then 10,000 bookings placed at random (fixed seed) without overlaps.
 Work is counted, not timed: the number of Python lines the engine executes
-(``sys.settrace`` limited to ``availability.py``). On this engine that count
-tracks CPU time closely (measured: 1.44× lines vs 1.43–1.50× time), and it is the
-same on every run and every machine.
+(``sys.settrace`` limited to ``availability.py``), the same on every run and
+every machine. For the pure-Python engine it tracked CPU time closely (1.44×
+lines vs 1.43–1.50× time). Work done inside C (bisect, big-int and numpy
+operations) is not counted, so an engine that moves its per-booking loops into
+numpy scores lower here than in ``bench/engine.py``; the benchmark's timed
+ratio stays the figure of record.
 """
 
 from __future__ import annotations
