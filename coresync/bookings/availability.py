@@ -21,11 +21,14 @@ external busy block overlaps ``[t, t+block)``.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import chain
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 Interval = tuple[int, int]
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -50,6 +53,9 @@ class LocalClock:
             midnight = (day.toordinal() - _EPOCH_ORDINAL) * 1440 - int(start.total_seconds()) // 60
         self._days[day] = midnight
         return midnight
+
+    def midnight(self, day: date) -> int | None:
+        return self._midnight(day)
 
     def to_epoch(self, day: date, minute_of_day: int) -> int:
         """The epoch minute of a local wall time (on a DST gap, the wall time is read with the old offset)."""
@@ -143,10 +149,18 @@ class Grid:
     starts: list[int]  # candidate starts, epoch minutes, sorted
     day_ranges: list[tuple[int, int]]  # (first index, end index) of each day with starts
     day_bounds: list[tuple[int, int]] = field(default_factory=list)  # (local midnight, next midnight) of those days
+    _array: np.ndarray | None = field(default=None, repr=False)
+    day_bounds: list[tuple[int, int]] = field(default_factory=list)  # (local midnight, next midnight) of those days
 
     @property
     def full(self) -> int:
         return (1 << len(self.starts)) - 1
+
+    @property
+    def array(self) -> np.ndarray:
+        if self._array is None:
+            self._array = np.asarray(self.starts, dtype=np.int64)
+        return self._array
 
 
 def build_grid(query: SlotQuery, clock: LocalClock) -> Grid:
@@ -173,60 +187,112 @@ def _mask(first: int, end: int) -> int:
     return ((1 << (end - first)) - 1) << first if end > first else 0
 
 
-def fits_mask(grid: list[int], intervals: Iterable[Interval], length: int) -> int:
-    """Starts ``t`` with ``[t, t+length)`` inside one of ``intervals`` (sorted, disjoint)."""
-    mask = 0
-    for start, end in intervals:
-        mask |= _mask(bisect_left(grid, start), bisect_right(grid, end - length))
-    return mask
+def _as_array(grid) -> np.ndarray:
+    return grid if isinstance(grid, np.ndarray) else np.asarray(grid, dtype=np.int64)
 
 
-def overlap_mask(grid: list[int], intervals: Iterable[Interval], length: int) -> int:
-    """Starts ``t`` whose ``[t, t+length)`` overlaps one of ``intervals``."""
-    mask = 0
-    for start, end in merge(intervals):
-        mask |= _mask(bisect_right(grid, start - length), bisect_left(grid, end))
-    return mask
+def _pairs(intervals) -> np.ndarray:
+    """Intervals as an (n, 2) int64 array without empty ones; ``fromiter`` is ~5x faster than ``asarray`` on tuples."""
+    if isinstance(intervals, np.ndarray):
+        pairs = intervals.reshape(-1, 2)
+    else:
+        if not isinstance(intervals, Sequence):
+            intervals = list(intervals)
+        pairs = np.fromiter(chain.from_iterable(intervals), dtype=np.int64, count=2 * len(intervals)).reshape(-1, 2)
+    return pairs[pairs[:, 1] > pairs[:, 0]]
+
+
+def _union_of_ranges(size: int, first: np.ndarray, end: np.ndarray) -> int:
+    """Bits ``[first[i], end[i])`` for every i, as one Python int, computed in C.
+
+    A difference array (+1 at each first, -1 at each end) summed up marks every
+    index that lies in at least one range; ``packbits`` turns that into the int.
+    """
+    keep = end > first
+    if not keep.any():
+        return 0
+    first, end = first[keep], end[keep]
+    delta = np.bincount(first, minlength=size + 1) - np.bincount(end, minlength=size + 1)
+    covered = np.cumsum(delta[:size]) > 0
+    return int.from_bytes(np.packbits(covered, bitorder="little").tobytes(), "little")
+
+
+def fits_mask(grid, intervals: Iterable[Interval], length: int) -> int:
+    """Starts ``t`` with ``[t, t+length)`` inside one of ``intervals``."""
+    pairs = _pairs(intervals)
+    if not len(pairs):
+        return 0
+    grid = _as_array(grid)
+    first = np.searchsorted(grid, pairs[:, 0], side="left")
+    end = np.searchsorted(grid, pairs[:, 1] - length, side="right")
+    return _union_of_ranges(len(grid), first, end)
+
+
+def overlap_mask(grid, intervals: Iterable[Interval], length: int) -> int:
+    """Starts ``t`` whose ``[t, t+length)`` overlaps one of ``intervals`` (any order; they may overlap).
+
+    This is where the cost of many bookings goes, so it runs in C: two
+    ``searchsorted`` calls and a difference array, no Python loop per booking.
+    """
+    pairs = _pairs(intervals)
+    if not len(pairs):
+        return 0
+    grid = _as_array(grid)
+    first = np.searchsorted(grid, pairs[:, 0] - length, side="right")
+    end = np.searchsorted(grid, pairs[:, 1], side="left")
+    return _union_of_ranges(len(grid), first, end)
 
 
 def working_intervals(tech: TechnicianCalendar, days: Sequence[date], clock: LocalClock) -> list[Interval]:
     blocks: list[Interval] = []
     for day in days:
-        for start, end in tech.weekly.get(day.weekday(), ()):
-            blocks.append((clock.to_epoch(day, start), clock.to_epoch(day, end)))
+        shifts = tech.weekly.get(day.weekday())
+        if not shifts:
+            continue
+        midnight = clock.midnight(day)
+        if midnight is None:  # a DST-change day: convert each wall time on its own
+            blocks.extend((clock.to_epoch(day, start), clock.to_epoch(day, end)) for start, end in shifts)
+        else:
+            blocks.extend((midnight + start, midnight + end) for start, end in shifts)
     if tech.extra_shifts:
         blocks.extend(tech.extra_shifts)
     return subtract(merge(blocks), merge(tech.time_off))
 
 
-def technician_masks(query: SlotQuery, grid: Grid, clock: LocalClock, technicians: Sequence[TechnicianCalendar]) -> dict[int, int]:
+def technician_masks(
+    query: SlotQuery, grid: Grid, clock: LocalClock, technicians: Sequence[TechnicianCalendar], busy: dict[int, np.ndarray] | None = None
+) -> dict[int, int]:
     """For each technician, the grid starts they can take."""
     masks: dict[int, int] = {}
     # Working days include the day before: a shift may run past midnight into the window.
     days = list(query.days)
     if days:
         days = [days[0] - timedelta(days=1), *days]
+    starts = grid.array
     for tech in technicians:
-        works = fits_mask(grid.starts, working_intervals(tech, days, clock), query.need)
+        works = fits_mask(starts, working_intervals(tech, days, clock), query.need)
         if works:
-            masks[tech.id] = works & ~overlap_mask(grid.starts, tech.busy, query.block)
+            intervals = busy[tech.id] if busy is not None else _pairs(tech.busy)
+            masks[tech.id] = works & ~overlap_mask(starts, intervals, query.block)
     return masks
 
 
-def day_load(grid: Grid, busy: Sequence[Interval]) -> list[int]:
+def day_load(grid: Grid, busy) -> list[int]:
     """Booked minutes per grid day (by the local day of the start), used to share work fairly.
 
     Only busy time starting on that local day counts: the busy list also holds the
     next day's bookings, and counting them would make the assignment depend on
     how many days were asked for (availability and booking_create disagreeing).
     """
-    load = [0] * len(grid.day_ranges)
-    midnights = [begin for begin, _ in grid.day_bounds]
-    for start, end in busy:
-        i = bisect_right(midnights, start) - 1
-        if 0 <= i < len(load) and start < grid.day_bounds[i][1]:
-            load[i] += end - start
-    return load
+    if not grid.day_bounds or not len(busy):
+        return [0] * len(grid.day_ranges)
+    pairs = _pairs(busy)
+    bounds = np.asarray(grid.day_bounds, dtype=np.int64)
+    index = np.searchsorted(bounds[:, 0], pairs[:, 0], side="right") - 1
+    inside = index >= 0
+    inside[inside] &= pairs[inside, 0] < bounds[index[inside], 1]
+    minutes = np.bincount(index[inside], weights=pairs[inside, 1] - pairs[inside, 0], minlength=len(bounds))
+    return minutes.astype(np.int64).tolist()
 
 
 def find_slots(
@@ -243,31 +309,34 @@ def find_slots(
     grid = build_grid(query, clock)
     if not grid.starts:
         return []
+    starts = grid.array
     offered = grid.full
     if query.closed:
-        offered &= ~overlap_mask(grid.starts, query.closed, query.block)
+        offered &= ~overlap_mask(starts, query.closed, query.block)
     room_any = 0
     for room in rooms:
-        room_any |= grid.full & ~overlap_mask(grid.starts, room.busy, query.block)
+        room_any |= grid.full & ~overlap_mask(starts, _pairs(room.busy), query.block)
     offered &= room_any
-    tech_masks = technician_masks(query, grid, clock, technicians)
+    busy = {tech.id: _pairs(tech.busy) for tech in technicians}  # converted once, used twice
+    tech_masks = technician_masks(query, grid, clock, technicians, busy)
     tech_any = 0
     for mask in tech_masks.values():
         tech_any |= mask
     offered &= tech_any
     if not offered:
         return []
-    loads = {tech.id: day_load(grid, tech.busy) for tech in technicians if tech.id in tech_masks}
+    loads = {tech_id: day_load(grid, busy[tech_id]) for tech_id in tech_masks}
     slots: list[tuple[int, int]] = []
     for day_index, (first, end) in enumerate(grid.day_ranges):
-        remaining = offered & _mask(first, end)
+        width = (1 << (end - first)) - 1
+        remaining = (offered >> first) & width  # a small int: one bit per start of this day
         if not remaining:
             continue
         order = sorted(tech_masks, key=lambda tid: (loads[tid][day_index], tid))
         for tech_id in order:
-            taken = remaining & tech_masks[tech_id]
+            taken = remaining & (tech_masks[tech_id] >> first)
             if taken:
-                slots.extend((grid.starts[i], tech_id) for i in _bits(taken))
+                slots.extend((grid.starts[first + i], tech_id) for i in _bits(taken))
                 remaining ^= taken
                 if not remaining:
                     break

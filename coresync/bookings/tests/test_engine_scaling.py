@@ -91,10 +91,5 @@ def test_twice_the_bookings_cost_less_than_twice_the_work(work):
     assert work[10000][0] / work[5000][0] < 1.6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="S7 not met yet: 10,000 bookings cost 1.44x the work (and 1.43-1.50x the CPU time, bench/engine.py) of 5,000; "
-    "the per-interval loops (merge, overlap_mask, day_load) are linear in bookings. Remove this mark when it passes.",
-)
 def test_s7_twice_the_bookings_cost_at_most_1_3_times_the_work(work):
     assert work[10000][0] / work[5000][0] <= 1.3
