@@ -6,6 +6,7 @@ from datetime import date
 
 from rest_framework import serializers
 
+from coresync.bookings.availability import iso_local
 from coresync.bookings.models import Booking
 from coresync.bookings.services import MAX_NOTES
 from coresync.catalog.selectors import catalog_snapshot
@@ -87,3 +88,38 @@ def booking_payload(booking: Booking) -> dict:
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
         "created_at": booking.created_at.astimezone(tz).isoformat() if booking.created_at else None,
     }
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_CLOCK = [f"{minute // 60:02d}:{minute % 60:02d}:00" for minute in range(1440)]
+
+
+def slots_payload(slots) -> list[dict]:
+    """The availability slots as contract dicts, in one pass.
+
+    A 90-day answer has ~4,000 slots; formatting each timestamp from scratch cost
+    more than finding the slots. The date prefix and offset suffix are made once
+    per local day, the clock part comes from a table, and each technician's dict
+    is shared. Output is identical to ``Slot.as_dict`` (tested).
+    """
+    days: dict[tuple[int, int], tuple[str, str]] = {}
+    technicians: dict[int, dict] = {}
+    out = []
+    for slot in slots:
+        offset = slot.offset_minutes
+        start_local = slot.start_minute + offset
+        end_local = slot.end_minute + offset
+        day = start_local // 1440
+        parts = days.get((day, offset))
+        if parts is None:
+            sign = "-" if offset < 0 else "+"
+            hours, minutes = divmod(abs(offset), 60)
+            parts = days[(day, offset)] = (date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + "T", f"{sign}{hours:02d}:{minutes:02d}")
+        prefix, suffix = parts
+        technician = technicians.get(slot.technician_id)
+        if technician is None:
+            technician = technicians[slot.technician_id] = {"id": slot.technician_id, "name": slot.technician_name}
+        same_day = end_local // 1440 == day
+        end = prefix + _CLOCK[end_local % 1440] + suffix if same_day else iso_local(slot.end_minute, offset)
+        out.append({"start": prefix + _CLOCK[start_local % 1440] + suffix, "end": end, "technician": technician})
+    return out

@@ -17,6 +17,7 @@ from .serializers import (
     BookingCreateSerializer,
     BookingRescheduleSerializer,
     booking_payload,
+    slots_payload,
 )
 
 SlotsResponse = inline_serializer(
@@ -55,7 +56,7 @@ class AvailabilityView(APIView):
                 "service": {"slug": result.service.slug, "name": result.service.name, "duration_minutes": result.service.duration},
                 "timezone": result.location.tz.key,
                 "window_ends": result.window_ends.isoformat(),
-                "slots": [slot.as_dict() for slot in result.slots],
+                "slots": slots_payload(result.slots),
             }
         )
 

@@ -399,3 +399,17 @@ def test_health_and_readiness(client, db):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert {name: check["ok"] for name, check in ready.json()["checks"].items()} == {"database": True, "cache": True, "broker": True}
+
+
+def test_slots_payload_matches_slot_as_dict_across_offsets_and_midnight():
+    from coresync.bookings.api.serializers import slots_payload
+    from coresync.bookings.selectors import Slot
+
+    base = int(datetime(2027, 3, 13, 9, 0, tzinfo=NY).timestamp()) // 60
+    slots = [
+        Slot(base, base + 60, -300, 1, "Maya Rivera"),
+        Slot(base + 1440, base + 1500, -240, 2, "Daniel Cho"),  # after spring-forward
+        Slot(base + 14 * 60 + 30, base + 15 * 60 + 30, -300, 1, "Maya Rivera"),  # 23:30 -> 00:30 next day
+        Slot(base + 7, base + 67, 330, 3, "Asha K."),  # a half-hour zone
+    ]
+    assert slots_payload(slots) == [slot.as_dict() for slot in slots]
