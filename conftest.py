@@ -12,6 +12,13 @@ from django.core.cache import cache
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # The demo seed checks and sets eleven passwords; full-strength PBKDF2 made that most of the setup time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 

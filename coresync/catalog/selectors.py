@@ -3,7 +3,7 @@
 Availability, quotes and the concierge's entity extraction read the catalog
 (services, add-ons, prices, rooms, technicians with their weekly schedules,
 time off and extra shifts, membership tiers) on every request. Reading it
-from the database each time costs about seven queries, so it is built once
+from the database each time costs about fifteen queries, so it is built once
 per *catalog version* and kept in process memory. The version lives in the
 shared cache and is bumped after commit whenever any of those rows change
 (``catalog.signals``); a time-to-live bounds staleness should a change bypass
@@ -154,7 +154,7 @@ def _minutes(t) -> int:
 
 
 def _load_snapshot(version: str) -> CatalogSnapshot:
-    """Read the catalog in a fixed number of queries (eight), whatever its size."""
+    """Read the catalog in a fixed number of queries (about fifteen), whatever its size."""
     from coresync.catalog.models import AddOn, Location, Price, Room, Service, ServiceCategory
     from coresync.memberships.models import MembershipTier
     from coresync.technicians.models import ExtraShift, Technician, TimeOff, WeeklyShift
