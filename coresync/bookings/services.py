@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, TierInfo, catalog_snapshot, epoch_minutes
@@ -137,6 +137,7 @@ def _check_start(
             f"You can book up to {window.days} days ahead (until {window.ends.isoformat()}).",
             extra={"window_ends": window.ends.isoformat()},
         )
+    _lock_day(location.id, local_day)
     plan = search_plan(
         snapshot=snapshot, service=service, addons=addons, days=[local_day], technician_id=technician_id,
         now=now, exclude_booking_id=exclude_booking_id, ignore_lead_time=staff,
@@ -165,6 +166,20 @@ def _check_start(
         technician_ids=technician_ids,
         room_ids=room_ids,
     )
+
+
+def _lock_day(location_id: int, day) -> None:
+    """On PostgreSQL, queue writers of one location-day behind each other until commit.
+
+    Without it, racing bookings for one slot all pass the check, then wait on the
+    exclusion constraints and can deadlock between the technician and the room
+    constraint; with it, each sees the previous one's committed booking and answers
+    409 at once. The constraints remain the guarantee; this makes contention orderly.
+    (SQLite needs nothing: its write transactions are already serial.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [location_id, day.toordinal()])
 
 
 def _is_overlap(error: IntegrityError | OperationalError) -> bool:
