@@ -4,16 +4,19 @@ Client → server: ``{"message": "...", "session_id"?: "<uuid>"}``.
 Server → client: ``{"type": "session", "session_id", "resumed"}`` on connect,
 ``{"type": "typing"}`` while a turn runs, then
 ``{"type": "reply", "session_id", "messages", "state"}``; errors as
-``{"type": "error", "error": {"code", "message", "fields"}}``.
+``{"type": "error", "error": {"code", "message", "fields"}}`` (a rate-limited
+message gets its error after the typing frame).
 A client that reconnects with ``?session_id=<uuid>`` (or sends it) continues
 the same conversation while the session lives (``AI_SESSION_TTL``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -28,12 +31,35 @@ from .state import state_load, valid_session_id
 logger = logging.getLogger("coresync.ai_agent")
 
 
+_TYPING = json.dumps({"type": "typing"})
+
+
+def _checked_turn(*, message: str, session_id: str | None, ip: str | None, user):
+    """(seconds to wait, None) when over the rate limit, else (None, the turn's result)."""
+    wait = chat_allowed(session_id=session_id, ip=ip)
+    if wait:
+        return wait, None
+    return None, chat_turn(message=message, session_id=session_id, channel="web", user=user)
+
+
 def _resumable(session_id: str | None, user_id: int | None) -> bool:
     state = state_load(session_id) if session_id else None
     return state is not None and state.user_id == user_id
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    # The chat answers its own socket only and nothing sends to it through the channel layer, so it takes no
+    # channel-layer inbox (with channels_redis that is one blocking Redis reader per open socket).
+    channel_layer_alias = None
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every frame, in a hop to the shared sync thread.
+        # Here the database is used only inside ``database_sync_to_async`` calls, which close them themselves.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         user = self.scope.get("user")
         self.user = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -57,16 +83,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         session_id = self.session_id or valid_session_id(content.get("session_id"))
         client = self.scope.get("client") or (None, None)
-        wait = await database_sync_to_async(chat_allowed)(session_id=session_id, ip=client[0])
-        if wait:
-            await self._error(error_body("rate_limited", f"Too many messages. Please wait {wait} seconds."))
-            return
-        await self.send_json({"type": "typing"})
+        await self.send(text_data=_TYPING)
         try:
-            # Not thread-sensitive: turns of different sessions run in parallel worker threads (each with its
-            # own pooled connection) instead of queueing behind one another on a single thread.
-            result = await database_sync_to_async(chat_turn, thread_sensitive=False)(
-                message=message, session_id=session_id, channel="web", user=self.user
+            # One trip to a worker thread for the rate limit and the turn. Not thread-sensitive: turns of
+            # different sessions run in parallel worker threads (each with its own pooled connection)
+            # instead of queueing behind one another on a single thread.
+            wait, result = await database_sync_to_async(_checked_turn, thread_sensitive=False)(
+                message=message, session_id=session_id, ip=client[0], user=self.user
             )
         except ApplicationError as error:
             await self._error(error.as_dict())
@@ -74,6 +97,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("chat turn failed")
             await self._error(error_body("server_error", "Something went wrong on our side. Please try again."))
+            return
+        if wait:
+            await self._error(error_body("rate_limited", f"Too many messages. Please wait {wait} seconds."))
             return
         self.session_id = result.session_id
         await self.send_json({"type": "reply", **result.as_dict()})

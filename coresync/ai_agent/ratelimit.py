@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from .fastcache import count_hit
 
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -20,13 +21,7 @@ def _hit(key: str, rate: str) -> int | None:
     """Count one request; return seconds to wait when over the limit, else None."""
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
-    bucket = f"ai:rate:{key}:{window}"
-    cache.add(bucket, 0, timeout=period + 1)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, timeout=period + 1)
-        count = 1
+    count = count_hit(f"ai:rate:{key}:{window}", period + 1)  # one round trip on Redis
     if count > limit:
         return max(1, int(period - time.time() % period))
     return None

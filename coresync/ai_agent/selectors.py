@@ -28,15 +28,28 @@ class LocationFacts:
     hours: tuple[tuple[int, str, str], ...]  # (weekday, "09:00", "21:00")
 
 
-def location_facts() -> LocationFacts | None:
-    """The location's editable facts, cached per catalog version (edits in the admin bump it)."""
+_facts_memo: dict[str, LocationFacts | None] = {}  # {catalog version: facts}, one version at a time
+
+
+def location_facts(version: str | None = None) -> LocationFacts | None:
+    """The location's editable facts, cached per catalog version (edits in the admin bump it).
+
+    Pass the catalog ``version`` the turn already read to skip reading it again;
+    facts are kept in this process per version, then in the shared cache.
+    """
     from coresync.catalog.selectors import catalog_version
 
-    key = f"ai:faq:location:{catalog_version()}"
+    global _facts_memo
+    version = version or catalog_version()
+    memo = _facts_memo
+    if version in memo:
+        return memo[version]
+    key = f"ai:faq:location:{version}"
     facts = cache.get(key)
     if facts is None:
         facts = _load_location_facts()
         cache.set(key, facts or False, timeout=3600)
+    _facts_memo = {version: facts or None}
     return facts or None
 
 
@@ -70,10 +83,13 @@ def faq_entries() -> list[tuple[tuple[str, ...], str, str]]:
     return entries
 
 
-def faq_match(folded: str) -> tuple[str, str] | None:
-    """The first FAQ entry (by position) with a keyword in the folded message: ``(question, answer)``."""
+def faq_match(folded: str, entries: list | None = None) -> tuple[str, str] | None:
+    """The first FAQ entry (by position) with a keyword in the folded message: ``(question, answer)``.
+
+    ``entries`` are the FAQ entries when already read this turn (see ``services.chat_turn``).
+    """
     padded = f" {folded} "
-    for keywords, question, answer in faq_entries():
+    for keywords, question, answer in entries if entries is not None else faq_entries():
         for keyword in keywords:
             if re.search(rf"(?<![a-z0-9]){re.escape(keyword)}(?![a-z0-9])", padded):
                 return question, answer

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from coresync.catalog.selectors import catalog_snapshot
 from coresync.core.errors import ValidationFailed
 from coresync.core.transactions import delay_on_commit
 
@@ -26,9 +28,10 @@ from .engine.catalog_index import current_index
 from .engine.rules import RulesEngine, local_today
 from .engine.speech import Voice, speakable
 from .engine.text import clean
+from .fastcache import get_many
 from .models import AgentAction, Conversation, Handoff, Outcome
-from .selectors import location_facts, user_by_phone
-from .state import DialogueState, state_load, state_save, valid_session_id
+from .selectors import FAQ_ENTRIES_KEY, location_facts, user_by_phone
+from .state import DialogueState, session_key, state_load, state_save, valid_session_id
 
 logger = logging.getLogger("coresync.ai_agent")
 
@@ -57,12 +60,20 @@ class ChatResult:
         return " ".join(m["text"] for m in self.messages)
 
 
-def session_open(*, session_id=None, channel: str, user=None, caller_phone: str = "", call_id: str = "") -> DialogueState:
-    """The session's state: resumed when the id is known (and belongs to this caller), otherwise new."""
+def session_open(*, session_id=None, channel: str, user=None, caller_phone: str = "", call_id: str = "",
+                 prefetched: dict | None = None) -> DialogueState:  # fmt: skip
+    """The session's state: resumed when the id is known (and belongs to this caller), otherwise new.
+
+    ``prefetched`` holds cache entries already read this turn (``_prefetch``), the state among them.
+    """
     user_id = user.pk if _authenticated(user) else None
     wanted = valid_session_id(session_id) if session_id else None
     if wanted:
-        state = state_load(wanted)
+        if prefetched is not None and session_key(wanted) in prefetched:
+            data = prefetched[session_key(wanted)]
+            state = DialogueState.from_dict(data) if data else None
+        else:
+            state = state_load(wanted)
         if state is not None and state.user_id == user_id:
             return state
     if wanted and call_id:
@@ -92,15 +103,21 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     if len(raw) > settings.AI_MAX_MESSAGE_CHARS:
         raise MessageTooLong()
     user = user if _authenticated(user) else None
-    state = session_open(session_id=session_id, channel=channel, user=user, caller_phone=caller_phone, call_id=call_id)
+    prefetched = _prefetch(session_id)
+    state = session_open(session_id=session_id, channel=channel, user=user, caller_phone=caller_phone, call_id=call_id,
+                         prefetched=prefetched)  # fmt: skip
     text = clean(raw)
     if not text:
         prompt = "I'm listening. What can I help you with? You can ask about treatments, free times or prices."
         return ChatResult(state.session_id, [{"text": prompt}], state.public())
     now = now or timezone.now()
-    index = current_index()
+    snapshot = catalog_snapshot()
+    index = current_index(snapshot)
     today = local_today(now, index.timezone)
-    ctx = TurnContext(index=index, now=now, today=today, channel=channel, user=user, voice=Voice(spoken=channel == "phone", today=today))
+    ctx = TurnContext(
+        index=index, now=now, today=today, channel=channel, user=user, voice=Voice(spoken=channel == "phone", today=today),
+        snapshot=snapshot, faq=prefetched.get(FAQ_ENTRIES_KEY),
+    )  # fmt: skip
     if not settings.AI_CONCIERGE_ENABLED:
         turn_reply, intent, entities, engine_name = _disabled_reply(state), "handoff", {}, "off"
     else:
@@ -113,6 +130,16 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
     state_save(state)
     return ChatResult(state.session_id, turn_reply.messages, state.public(), turn_reply.booking_id)
+
+
+def _prefetch(session_id) -> dict:
+    """The session's state and the FAQ entries in one cache round trip (both are read on most turns)."""
+    wanted = valid_session_id(session_id) if session_id else None
+    keys = [session_key(wanted), FAQ_ENTRIES_KEY] if wanted else [FAQ_ENTRIES_KEY]
+    found = get_many(keys)  # one round trip
+    if wanted and session_key(wanted) not in found:
+        found[session_key(wanted)] = None  # read, and not there
+    return found
 
 
 def _run_engine(text: str, state: DialogueState, ctx: TurnContext):
@@ -151,6 +178,9 @@ def _actor(user, state: DialogueState) -> str:
 _OUTCOMES = {"booked": Outcome.BOOKED, "rescheduled": Outcome.RESCHEDULED, "cancelled": Outcome.CANCELLED, "handoff": Outcome.HANDOFF}
 
 
+# One transaction for the turn's writes: one commit (one WAL flush on PostgreSQL) instead of one per write,
+# which halves the time a turn waits on the disk. No savepoint when a caller already holds a transaction.
+@transaction.atomic(savepoint=False)
 def _persist(state: DialogueState, *, text: str, intent: str, entities: dict, reply: Reply, engine: str, latency: int, user) -> None:
     """Two writes: the conversation upsert and the turn insert (plus a handoff row when one is raised)."""
     outcome = _OUTCOMES.get(reply.outcome)

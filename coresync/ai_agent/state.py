@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from django.conf import settings
 from django.core.cache import cache
 
+from .fastcache import set_value
+
 
 def session_key(session_id: str) -> str:
     return f"ai:session:{session_id}"
@@ -102,7 +104,8 @@ def state_load(session_id: str) -> DialogueState | None:
 
 
 def state_save(state: DialogueState) -> None:
-    cache.set(session_key(state.session_id), state.as_dict(), timeout=settings.AI_SESSION_TTL)
+    # A shallow copy is enough: the value is serialised at once (``as_dict`` deep-copies, for callers that keep it).
+    set_value(session_key(state.session_id), dict(vars(state)), settings.AI_SESSION_TTL)
 
 
 def state_delete(session_id: str) -> None:

@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from datetime import timezone as dt_timezone
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from django.db.models import Func, IntegerField, Q
@@ -58,6 +59,12 @@ class BookingWindow:
     tier: TierInfo | None
 
 
+@cache
+def _fixed_offset(offset_minutes: int) -> dt_timezone:
+    """The fixed UTC offset of a slot (what ``datetime.fromisoformat`` of its ISO string carries)."""
+    return dt_timezone(timedelta(minutes=offset_minutes))
+
+
 @dataclass(frozen=True)
 class Slot:
     start_minute: int
@@ -66,19 +73,20 @@ class Slot:
     technician_id: int
     technician_name: str
 
-    @property
+    # Computed on first use and remembered: callers filter and sort long lists of slots by these.
+    @cached_property
     def start(self) -> datetime:
-        return datetime.fromisoformat(self.start_iso)
+        return datetime.fromtimestamp(self.start_minute * 60, _fixed_offset(self.offset_minutes))
 
-    @property
+    @cached_property
     def end(self) -> datetime:
-        return datetime.fromisoformat(self.end_iso)
+        return datetime.fromtimestamp(self.end_minute * 60, _fixed_offset(self.offset_minutes))
 
-    @property
+    @cached_property
     def start_iso(self) -> str:
         return iso_local(self.start_minute, self.offset_minutes)
 
-    @property
+    @cached_property
     def end_iso(self) -> str:
         return iso_local(self.end_minute, self.offset_minutes)
 

@@ -19,6 +19,17 @@ class TurnContext:
     channel: str  # web | api | phone
     user: object = None  # an authenticated User, or None for guests and unknown callers
     voice: Voice = None  # type: ignore[assignment]
+    # Read once per turn (each read of the catalog version or the FAQ entries is a cache round trip).
+    snapshot: object = None  # catalog.selectors.CatalogSnapshot the index was built from
+    faq: list | None = None  # the active FAQ entries, when read together with the session state
+
+    def catalog(self):
+        """The turn's catalog snapshot (read now when the context was built without one)."""
+        if self.snapshot is None:
+            from coresync.catalog.selectors import catalog_snapshot
+
+            self.snapshot = catalog_snapshot()
+        return self.snapshot
 
     @property
     def spoken(self) -> bool:

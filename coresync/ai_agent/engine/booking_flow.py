@@ -35,17 +35,15 @@ def chosen_service(state, ctx: TurnContext):
     return None
 
 
-def _snapshot_service(service_id: int):
-    from coresync.catalog.selectors import catalog_snapshot
-
-    return catalog_snapshot().services[service_id]
+def _snapshot_service(ctx: TurnContext, service_id: int):
+    return ctx.catalog().services[service_id]
 
 
 def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: date, *, technician_id=None, viewer=None):
     from coresync.bookings.selectors import availability_for
 
     return availability_for(
-        service=_snapshot_service(service_id),
+        service=_snapshot_service(ctx, service_id),
         date_from=date_from,
         date_to=date_to,
         viewer=viewer if viewer is not None else ctx.user,
@@ -169,7 +167,7 @@ def _present(state, ctx: TurnContext, reply: Reply, service, slots: list, refere
     state.selected = None
     state.awaiting = "slot" if slots else ""
     if not slots:
-        reply.say(intro + " Would another day or treatment suit you?", actions=_other_options(ctx))
+        reply.say(intro + " Would another day or treatment suit you?", actions=other_options(ctx))
         return
     if ctx.spoken:
         options = [f"{voice.moment(s.start)} with {s.technician_name.split()[0]}" for s in slots]
@@ -192,7 +190,7 @@ def service_card(service) -> dict:
     return card
 
 
-def _other_options(ctx: TurnContext) -> list[dict] | None:
+def other_options(ctx: TurnContext) -> list[dict] | None:
     if ctx.spoken:
         return None
     return [action("Another day", "what about tomorrow?"), action("Talk to a person", "talk to a person")]
@@ -224,6 +222,46 @@ _ASK = {
     "email": "What e-mail address should the confirmation go to?",
     "phone": "And a mobile number in case we need to reach you?",
 }
+# After a bare "yes" / "ok" to one of the questions above: the same question, put another way.
+_ASK_AGAIN = {
+    "name": "what name should I put the booking under?",
+    "email": "what e-mail address should the confirmation go to?",
+    "phone": "what mobile number can we reach you on, in case we need to?",
+}
+
+
+def ask_contact_again(state, ctx: TurnContext, reply: Reply) -> None:
+    """A bare "yes" while we wait for contact details: keep the held time and ask again."""
+    missing = contact_missing(state, ctx)
+    if not missing:
+        ask_confirmation(state, ctx, reply)
+        return
+    state.awaiting = "contact"
+    reply.say(f"Lovely — {_ASK_AGAIN[missing[0]]}")
+
+
+def ask_slot_again(state, ctx: TurnContext, reply: Reply) -> None:
+    """A bare "yes" to a list of times: keep the list and ask which one."""
+    voice = ctx.voice
+    offered = [(datetime.fromisoformat(s["start"]), s) for s in state.offered]
+    if ctx.spoken:
+        options = [f"{voice.moment(start)} with {s['technician'].split()[0]}" for start, s in offered]
+        listed = ", ".join(options[:-1]) + (f", or {options[-1]}" if len(options) > 1 else options[-1])
+        reply.say(f"Lovely — which time would you like? I have {listed}.")
+        return
+    reference = state.target_reference if state.offered_for == "reschedule" else ""
+    actions = []
+    for start, s in offered:
+        local = start.strftime("%Y-%m-%dT%H:%M")
+        service = ctx.index.services.get(s["service_id"])
+        if reference:
+            message = f"move {reference} to {local} tech:{s['technician_id']}"
+        elif service is not None:
+            message = f"book {service.slug} {local} tech:{s['technician_id']}"
+        else:
+            continue
+        actions.append(action(f"{voice.moment(start)} with {s['technician']}", message))
+    reply.say("Lovely — which of these times would you like?", actions=actions)
 
 
 def select_slot(state, ctx: TurnContext, reply: Reply, slot: dict, *, intro: str = "") -> None:
@@ -293,11 +331,19 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     ask_confirmation(state, ctx, reply, intro="Thank you.")
 
 
+# Short answers that are not a name ("Alright", "Yes please" when we asked "your name?").
+_NOT_A_NAME = frozenset(
+    "yes yeah yep yup sure ok okay alright fine please go ahead no nope nah thanks thank you why what".split()  # noqa: SIM905
+)
+
+
 def _bare_name(parse: Parse, state) -> str:
     """When we asked for a name, a short reply of words is the name ('Jane Doe')."""
     if state.awaiting != "contact" or state.contact.get("name"):
         return ""
     words = re.sub(r"[\w.+-]+@[\w.-]+|\+?\d[\d\s().-]{5,}\d", " ", parse.text).replace(",", " ").split()
+    if all(w.lower().strip(".!?") in _NOT_A_NAME for w in words):
+        return ""
     if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-zÀ-ÿ'\-.]+", w) for w in words):
         return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)
     return ""
@@ -315,7 +361,7 @@ def book_selected(state, ctx: TurnContext, reply: Reply) -> None:
         guest = GuestDetails(name=contact.get("name", ""), email=contact.get("email", ""), phone=contact.get("phone") or state.caller_phone)
     try:
         booking = booking_create(
-            service=_snapshot_service(service.id),
+            service=_snapshot_service(ctx, service.id),
             start=datetime.fromisoformat(slot["start"]),
             customer=ctx.user,
             guest=guest,
@@ -349,7 +395,7 @@ def _booking_refused(state, ctx: TurnContext, reply: Reply, error: ApplicationEr
         reply.say(f"{error.message} {_ASK['phone']}")
         return
     state.selected, state.awaiting = None, ""
-    reply.say(f"I couldn't book that: {error.message}", actions=_other_options(ctx))
+    reply.say(f"I couldn't book that: {error.message}", actions=other_options(ctx))
 
 
 def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *, technician: str) -> None:

@@ -169,11 +169,12 @@ _lock = threading.Lock()
 _current: dict[str, CatalogIndex] = {}
 
 
-def current_index() -> CatalogIndex:
+def current_index(snapshot=None) -> CatalogIndex:
     """The index of the current catalog snapshot (rebuilt only when the catalog version changes)."""
-    from coresync.catalog.selectors import catalog_snapshot
+    if snapshot is None:
+        from coresync.catalog.selectors import catalog_snapshot
 
-    snapshot = catalog_snapshot()
+        snapshot = catalog_snapshot()
     index = _current.get("index")
     if index is None or index.version != snapshot.version:
         index = build_index(snapshot)

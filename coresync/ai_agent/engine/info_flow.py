@@ -80,17 +80,17 @@ def service_info(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     )
 
 
-def _tier_info(tier_id):
-    from coresync.catalog.selectors import catalog_snapshot
-
-    return catalog_snapshot().tiers.get(tier_id) if tier_id else None
+def _tier_info(tier_id, ctx: TurnContext):
+    return ctx.catalog().tiers.get(tier_id) if tier_id else None
 
 
 def _quote_line(service, tier, ctx: TurnContext) -> str:
-    from coresync.bookings.services import booking_quote
-    from coresync.catalog.selectors import catalog_snapshot
+    from coresync.bookings.pricing import quote_for
 
-    quote = booking_quote(service=catalog_snapshot().services[service.id], tier=tier)
+    # What ``booking_quote`` computes (no add-ons), from the snapshot this turn already holds.
+    snapshot = ctx.catalog()
+    info = snapshot.services[service.id]
+    quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=[], tier=tier)
     money = ctx.voice.money
     price = quote.subtotal - quote.discount
     head = f"{service.name} ({ctx.voice.minutes(service.duration)})"
@@ -122,10 +122,10 @@ def pricing(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
             actions=_actions(ctx, [action(f"{c.name} prices", f"show pricing {c.slug}") for c in index.categories.values()]),
         )
         return
-    own = _tier_info(state.tier_id)
+    own = _tier_info(state.tier_id, ctx)
     lines = [_quote_line(s, own, ctx) for s in services]
     intro = f"Your {own.name} member prices:" if own else "Our prices:"
-    asked = _tier_info(parse.tiers[0]) if parse.tiers else None
+    asked = _tier_info(parse.tiers[0], ctx) if parse.tiers else None
     if asked and (own is None or asked.id != own.id):
         lines.append(f"For {asked.name} members: " + " ".join(_quote_line(s, asked, ctx) for s in services[:3]))
     elif own is None:
@@ -143,7 +143,7 @@ def membership(parse: Parse, state, ctx: TurnContext, reply: Reply, *, with_pric
     from coresync.memberships.models import MembershipTier
 
     tiers = list(MembershipTier.objects.filter(active=True).order_by("position", "monthly_price"))
-    own = _tier_info(state.tier_id)
+    own = _tier_info(state.tier_id, ctx)
     lines = []
     if own:
         lines.append(f"You're a {own.name} member: {ctx.voice.percent(own.discount_percent)} off and booking up to {own.window_days} days ahead.")
@@ -195,7 +195,7 @@ def _clock(hhmm: str):
 
 
 def faq(topic: str, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    facts = location_facts()
+    facts = location_facts(ctx.index.version)
     if facts is None:
         reply.say("I don't have that information yet; our team will be happy to help.")
         return
@@ -216,7 +216,7 @@ def faq(topic: str, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None
 
 def faq_entry(parse: Parse, state, ctx: TurnContext, reply: Reply) -> bool:
     """Answer from the admin's FAQ entries when a keyword matches."""
-    found = faq_match(parse.folded)
+    found = faq_match(parse.folded, ctx.faq)
     if not found:
         return False
     reply.say(found[1])
@@ -224,7 +224,7 @@ def faq_entry(parse: Parse, state, ctx: TurnContext, reply: Reply) -> bool:
 
 
 def handoff(parse: Parse, state, ctx: TurnContext, reply: Reply, *, reason: str = "asked") -> None:
-    facts = location_facts()
+    facts = location_facts(ctx.index.version)
     phone = facts.phone if facts and facts.phone else ""
     state.handoff = True
     reply.handoff_reason, reply.outcome = reason, "handoff"

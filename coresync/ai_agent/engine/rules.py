@@ -122,8 +122,21 @@ def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
             return
         booking_flow.book_selected(state, ctx, reply)
         return
-    if state.awaiting == "slot" and state.offered and (len(state.offered) == 1 or _first_is_the_asked_time(state)):
-        booking_flow.select_slot(state, ctx, reply, state.offered[0])
+    # A bare "yes" / "ok" answers the question we asked last: never drop what is pending.
+    if state.awaiting == "slot" and state.offered:
+        if len(state.offered) == 1 or _first_is_the_asked_time(state):
+            if state.offered_for == "reschedule":
+                manage_flow.do_reschedule(parse, state, ctx, reply, state.offered[0])
+                return
+            booking_flow.select_slot(state, ctx, reply, state.offered[0])
+            return
+        booking_flow.ask_slot_again(state, ctx, reply)
+        return
+    if state.awaiting == "contact" and state.selected:
+        booking_flow.ask_contact_again(state, ctx, reply)
+        return
+    if state.pending_operation and state.awaiting in ("identity", "reference", "reschedule_when"):
+        manage_flow.start_operation(state.pending_operation, parse, state, ctx, reply)  # asks its question again
         return
     reply.say("Great. What would you like to do next? I can book a treatment or answer a question.")
 
@@ -142,6 +155,10 @@ def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if state.selected:
         state.selected, state.awaiting = None, ""
         reply.say("No problem, nothing is booked. Would another day or time suit you better?")
+        return
+    if state.awaiting == "slot" and state.offered:
+        # "No" to the times offered: the treatment is remembered, so "and Friday?" goes on from here.
+        reply.say("No problem. Would another day or time suit you better?", actions=booking_flow.other_options(ctx))
         return
     reply.say("No problem. Is there anything else I can help with?")
 

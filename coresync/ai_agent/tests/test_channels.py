@@ -113,6 +113,20 @@ def test_http_chat_is_rate_limited_per_session(client, demo_spa, settings):
     assert codes[-1] == 429
 
 
+@pytest.mark.django_db(transaction=True)
+def test_websocket_chat_is_rate_limited_per_session(application, demo_spa, frozen_now, settings):
+    settings.AI_CHAT_SESSION_RATE_LIMIT = "2/minute"
+    async_to_sync(_test_websocket_chat_is_rate_limited_per_session)(application)
+
+
+async def _test_websocket_chat_is_rate_limited_per_session(application):
+    communicator, _ = await _connect(application)
+    replies = [await _turn(communicator, "where do I park?") for _ in range(4)]  # the first turn opens the session
+    assert [r["type"] for r in replies] == ["reply", "reply", "reply", "error"]
+    assert replies[-1]["error"]["code"] == "rate_limited"
+    await communicator.disconnect()
+
+
 @pytest.mark.django_db
 def test_manager_conversation_list_and_replay(client, demo_spa, frozen_now):
     client.post("/api/v1/chat/", {"message": "talk to a person"}, content_type="application/json")

@@ -135,3 +135,45 @@ def test_phone_replies_are_speakable(chat):
     text = c.text
     assert "p.m." in text and "http" not in text and "$" not in text and "*" not in text
     assert "actions" not in c.last["messages"][0]
+
+
+@pytest.mark.parametrize("answer", ["yes", "ok", "sure", "Alright"])
+def test_a_bare_yes_while_we_ask_for_contact_keeps_the_held_time(chat, answer):
+    c = chat()
+    c.say("book a massage tomorrow at 3pm")
+    assert "may I have your full name?" in c.text and c.last["state"]["awaiting"] == "contact"
+    c.say(answer)
+    assert c.last["state"]["awaiting"] == "contact"
+    assert "name" in c.text and "What would you like to do next" not in c.text
+    c.say("Jane Doe")
+    assert "e-mail" in c.text
+    c.say(answer)  # and again for the e-mail: asked again, the name is kept
+    assert c.last["state"]["awaiting"] == "contact" and "e-mail" in c.text
+    c.say("jane@example.com")
+    c.say("+1 212 555 0199")
+    assert c.last["state"]["awaiting"] == "confirm" and "for Jane Doe (jane@example.com)" in c.text
+    c.choose("Confirm booking")
+    booking = Booking.objects.get()
+    assert (booking.customer_name, booking.start) == ("Jane Doe", datetime(2026, 11, 24, 15, 0, tzinfo=NEW_YORK))
+
+
+def test_a_bare_yes_to_several_times_asks_which_one_and_keeps_them(chat):
+    c = chat()
+    c.say("60 min massage tomorrow afternoon?")
+    offered = c.actions
+    assert len(offered) > 1
+    c.say("yes")
+    assert c.last["state"]["awaiting"] == "slot" and "which of these times" in c.text
+    assert c.actions == offered
+    c.say("no")
+    assert "another day" in c.text
+    c.say("and for Wednesday?")
+    assert "Swedish Massage" in c.text and "Wed" in c.text
+
+
+def test_a_bare_yes_when_we_ask_for_the_reference_asks_again(chat, demo_spa):
+    c = chat()
+    c.say("I want to cancel my booking")
+    assert c.last["state"]["awaiting"] == "reference"
+    c.say("yes")
+    assert c.last["state"]["awaiting"] == "reference" and "reference" in c.text

@@ -196,3 +196,19 @@ def test_query_budget_per_turn(chat, django_assert_max_num_queries):
         c.say("60 min massage tomorrow afternoon?")
     with django_assert_max_num_queries(3):
         c.say("hi")
+
+
+def test_a_bare_yes_keeps_a_reschedule_going(chat, guest_booking):
+    c = chat()
+    c.say(f"reschedule {guest_booking.reference}")
+    c.say("yes")  # we asked for the booking's e-mail: asked again, nothing forgotten
+    assert c.last["state"]["awaiting"] == "identity" and guest_booking.reference in c.text
+    c.say("ann@example.com")
+    c.say("ok")  # we asked when to: asked again
+    assert c.last["state"]["awaiting"] == "reschedule_when" and "When would you like" in c.text
+    c.say("thursday at 3pm")
+    assert "is free" in c.text
+    c.say("yes")  # "Yes, 3:00 PM is free": moves this booking, makes no new one
+    guest_booking.refresh_from_db()
+    assert guest_booking.start == datetime(2026, 11, 26, 15, 0, tzinfo=NEW_YORK), c.text
+    assert Booking.objects.count() == 1 and "Done" in c.text
