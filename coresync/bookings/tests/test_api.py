@@ -423,3 +423,16 @@ def test_slots_payload_matches_slot_as_dict_across_offsets_and_midnight():
         Slot(base + 7, base + 67, 330, 3, "Asha K."),  # a half-hour zone
     ]
     assert slots_payload(slots) == [slot.as_dict() for slot in slots]
+
+
+def test_a_clashing_reference_is_retried_not_a_500(client, demo_spa, monkeypatch):
+    """References are random; a clash with an existing one must cost a retry, never an error."""
+    from coresync.bookings import models
+
+    free = slots(client)["slots"]
+    first = book(client, free[0]["start"]).json()["reference"]
+    codes = iter([first, "CS-ZZZZZ2"])
+    monkeypatch.setattr(models.Booking._meta.get_field("reference"), "_get_default", lambda: next(codes))
+    response = book(client, free[8]["start"])
+    assert response.status_code == 201, response.content
+    assert response.json()["reference"] == "CS-ZZZZZ2"
