@@ -113,17 +113,19 @@ def test_http_chat_is_rate_limited_per_session(client, demo_spa, settings):
     assert codes[-1] == 429
 
 
-@pytest.mark.django_db(transaction=True)
-def test_websocket_chat_is_rate_limited_per_session(application, demo_spa, frozen_now, settings):
-    settings.AI_CHAT_SESSION_RATE_LIMIT = "2/minute"
-    async_to_sync(_test_websocket_chat_is_rate_limited_per_session)(application)
+@pytest.mark.django_db
+def test_websocket_chat_is_rate_limited_per_ip(application, settings):
+    settings.AI_CHAT_IP_RATE_LIMIT = "0/minute"
+    async_to_sync(_test_websocket_chat_is_rate_limited_per_ip)(application)
 
 
-async def _test_websocket_chat_is_rate_limited_per_session(application):
-    communicator, _ = await _connect(application)
-    replies = [await _turn(communicator, "where do I park?") for _ in range(4)]  # the first turn opens the session
-    assert [r["type"] for r in replies] == ["reply", "reply", "reply", "error"]
-    assert replies[-1]["error"]["code"] == "rate_limited"
+async def _test_websocket_chat_is_rate_limited_per_ip(application):
+    communicator = WebsocketCommunicator(application, "/ws/ai-chat/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")])
+    communicator.scope["client"] = ("203.0.113.7", 50000)
+    connected, _ = await communicator.connect()
+    assert connected and (await communicator.receive_json_from())["type"] == "session"
+    reply = await _turn(communicator, "where do I park?")
+    assert reply["type"] == "error" and reply["error"]["code"] == "rate_limited"
     await communicator.disconnect()
 
 
