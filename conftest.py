@@ -66,11 +66,24 @@ def _fresh_cache():
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Seed the demo spa once per session; transactional tests that flush it get it back via ``demo_spa``."""
+    """Seed the demo spa once per session; transactional tests that flush it get it back via ``demo_spa``.
+
+    At the end, on PostgreSQL, connections that worker threads (race tests, the
+    concurrency of Channels and Celery) left open are ended, so the test database
+    can be dropped.
+    """
+    from django.db import connection
+
     from coresync.core.demo import seed_demo
 
     with django_db_blocker.unblock():
         seed_demo()
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture
