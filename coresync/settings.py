@@ -278,6 +278,9 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
 BOOKING_PAYMENT_MODE = env("BOOKING_PAYMENT_MODE", "on_site")  # on_site | online
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
+# Availability answers are cached per catalog version, bookings version, caller's window and
+# minute; 0 turns the cache off.
+AVAILABILITY_CACHE_SECONDS = env_int("AVAILABILITY_CACHE_SECONDS", 60)
 CALENDAR_PROVIDER = env("CALENDAR_PROVIDER", "local")
 DEFAULT_CURRENCY = "USD"
 DEFAULT_TAX_RATE = Decimal("8.875")

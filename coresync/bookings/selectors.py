@@ -7,15 +7,18 @@ in-memory snapshot. Nothing here depends on how many days or bookings there are.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
-from functools import cache, cached_property
+from functools import cache as memoize
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Func, IntegerField, Q
 from django.utils import timezone
 
@@ -35,6 +38,22 @@ from .availability import LocalClock, RoomCalendar, SlotQuery, TechnicianCalenda
 from .models import ACTIVE_Q, Booking
 
 MAX_RANGE_DAYS = 120
+BOOKINGS_VERSION_KEY = "bookings:version"
+
+
+def bookings_version() -> str:
+    """Changes whenever any booking is written: part of every cached availability answer's key."""
+    version = cache.get(BOOKINGS_VERSION_KEY)
+    if version is None:
+        cache.add(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(BOOKINGS_VERSION_KEY, "")
+    return version
+
+
+def bookings_invalidate() -> None:
+    """Retire cached availability: now (for this transaction's own reads) and again after commit."""
+    cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
 class EpochMinute(Func):
@@ -48,7 +67,7 @@ class EpochMinute(Func):
         return super().as_sql(compiler, connection, template="(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / 60)", **extra)
 
 
-@cache
+@memoize
 def local_clock(tz: ZoneInfo) -> LocalClock:
     return LocalClock(tz)
 
@@ -60,7 +79,7 @@ class BookingWindow:
     tier: TierInfo | None
 
 
-@cache
+@memoize
 def _fixed_offset(offset_minutes: int) -> dt_timezone:
     """The fixed UTC offset of a slot (what ``datetime.fromisoformat`` of its ISO string carries)."""
     return dt_timezone(timedelta(minutes=offset_minutes))

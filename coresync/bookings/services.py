@@ -39,7 +39,7 @@ from . import signals
 from .availability import build_grid, free_rooms_for_start, technician_order_for_start
 from .models import Booking, BookingAddOn, BookingStatus, Channel, IdempotencyKey
 from .pricing import Quote, quote_for
-from .selectors import addon_infos, booking_window_for, local_clock, search_plan, service_info, viewer_tier
+from .selectors import addon_infos, booking_window_for, bookings_invalidate, local_clock, search_plan, service_info, viewer_tier
 
 MAX_NOTES = 2000
 MAX_ATTEMPTS = 3
@@ -463,9 +463,12 @@ def _booking_move(booking: Booking, placement: _Placement) -> datetime:
 def bookings_expire_holds(*, now: datetime | None = None) -> int:
     """Release ``pending_payment`` holds whose 15 minutes are up. Idempotent; returns how many expired."""
     now = now or timezone.now()
-    return Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now).update(
+    expired = Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now).update(
         status=BookingStatus.EXPIRED, updated_at=now
     )
+    if expired:
+        bookings_invalidate()  # update() sends no signals; the freed slots must show at once
+    return expired
 
 
 def bookings_complete_past(*, now: datetime | None = None, grace: timedelta = timedelta(hours=2)) -> int:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from coresync.bookings import selectors, services
 from coresync.bookings.models import Channel
+from coresync.catalog.selectors import catalog_version, epoch_minutes
 
 from .serializers import (
     AvailabilityQuerySerializer,
@@ -43,22 +51,48 @@ class AvailabilityView(APIView):
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        result = selectors.availability_for(
-            service=params["service"],
-            date_from=params["date_from"],
-            date_to=params["date_to"],
-            viewer=request.user,
-            technician_id=params.get("technician"),
-            addon_slugs=params["addons"],
-        )
-        return Response(
-            {
-                "service": {"slug": result.service.slug, "name": result.service.name, "duration_minutes": result.service.duration},
-                "timezone": result.location.tz.key,
-                "window_ends": result.window_ends.isoformat(),
-                "slots": slots_payload(result.slots),
-            }
-        )
+        key = _availability_cache_key(request, params)
+        body = cache.get(key) if key else None
+        if body is None:
+            result = selectors.availability_for(
+                service=params["service"],
+                date_from=params["date_from"],
+                date_to=params["date_to"],
+                viewer=request.user,
+                technician_id=params.get("technician"),
+                addon_slugs=params["addons"],
+            )
+            body = JSONRenderer().render(
+                {
+                    "service": {"slug": result.service.slug, "name": result.service.name, "duration_minutes": result.service.duration},
+                    "timezone": result.location.tz.key,
+                    "window_ends": result.window_ends.isoformat(),
+                    "slots": slots_payload(result.slots),
+                }
+            )
+            if key:
+                cache.set(key, body, timeout=settings.AVAILABILITY_CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json")
+
+
+def _availability_cache_key(request, params: dict) -> str | None:
+    """Who may see the answer (the caller's tier) and everything it depends on, down to the minute.
+
+    The catalog and bookings versions change on every relevant write, so a cached
+    answer never outlives a booking, cancellation, reschedule, expired hold or an
+    edit in the admin; the minute bounds it even if a write were missed, and moves
+    the lead-time cut-off and the window's last day along.
+    """
+    if settings.AVAILABILITY_CACHE_SECONDS <= 0:
+        return None
+    tier = selectors.viewer_tier(request.user)
+    parts = [
+        catalog_version(), selectors.bookings_version(), tier.id if tier else "guest", params["service"],
+        params["date_from"].isoformat(), params["date_to"].isoformat(), params.get("technician") or "",
+        ",".join(sorted(params["addons"])), epoch_minutes(timezone.now()),
+    ]
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:32]
+    return f"availability:{digest}"
 
 
 def _owner(request) -> str:

@@ -436,3 +436,63 @@ def test_a_clashing_reference_is_retried_not_a_500(client, demo_spa, monkeypatch
     response = book(client, free[8]["start"])
     assert response.status_code == 201, response.content
     assert response.json()["reference"] == "CS-ZZZZZ2"
+
+
+# --- the availability cache never outlives a write ----------------------------------------------
+# Time is frozen in this module, so every request below falls in the same minute and would be a
+# cache hit if a write did not retire the cached answer.
+
+
+def maya_starts(api) -> list[str]:
+    maya = Booking._meta.get_field("technician").related_model.objects.get(display_name="Maya Rivera")
+    return [s["start"] for s in slots(api, technician=maya.id)["slots"]], maya.id
+
+
+def test_a_booking_retires_cached_availability_at_once(client, demo_spa):
+    starts, maya = maya_starts(client)
+    assert book(client, starts[0], technician=maya).status_code == 201
+    after, _ = maya_starts(client)
+    assert starts[0] not in after
+    assert len(after) < len(starts)
+
+
+def test_a_cancellation_and_an_expired_hold_bring_the_time_back(client, demo_spa, settings):
+    from coresync.bookings.services import bookings_expire_holds
+
+    starts, maya = maya_starts(client)
+    later = slots(client, start=TOMORROW + timedelta(days=1), technician=maya)["slots"][0]["start"]
+    ref = book(client, later, technician=maya).json()["reference"]
+    assert later not in [s["start"] for s in slots(client, start=TOMORROW + timedelta(days=1), technician=maya)["slots"]]
+    client.post(f"/api/v1/bookings/{ref}/cancel/", {"email": "ava@example.com"}, format="json")
+    assert later in [s["start"] for s in slots(client, start=TOMORROW + timedelta(days=1), technician=maya)["slots"]]
+
+    settings.BOOKING_PAYMENT_MODE = "online"
+    assert book(client, starts[0], technician=maya).json()["status"] == "pending_payment"
+    assert starts[0] not in maya_starts(client)[0]
+    with time_machine.travel(NOW + timedelta(minutes=16), tick=False):
+        assert bookings_expire_holds() == 1
+    assert starts[0] in maya_starts(client)[0]
+
+
+def test_an_admin_edit_retires_cached_availability(client, demo_spa):
+    first = slots(client)["slots"][0]
+    service = demo_spa.services["swedish-massage"]
+    service.duration_minutes = 90
+    service.save()
+    again = slots(client)["slots"][0]
+    assert datetime.fromisoformat(again["end"]) - datetime.fromisoformat(again["start"]) == timedelta(minutes=90)
+    assert again != first
+
+
+def test_a_cached_answer_costs_only_the_callers_identity(demo_spa, django_assert_max_num_queries):
+    api = token_client(demo_spa.premium)
+    first = slots(api, days=90)
+    with django_assert_max_num_queries(2):  # token + membership; the answer itself comes from the cache
+        assert slots(api, days=90) == first
+
+
+def test_members_and_guests_never_share_a_cached_answer(client, demo_spa):
+    guest = slots(client, days=30, start=NOW.date())
+    member = slots(token_client(demo_spa.premium), days=30, start=NOW.date())
+    assert guest["window_ends"] != member["window_ends"]
+    assert len(member["slots"]) > len(guest["slots"])
