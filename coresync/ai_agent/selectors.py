@@ -3,75 +3,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+
+from coresync.catalog.selectors import LocationInfo, catalog_snapshot
 
 from .models import Conversation, FaqEntry
 
 FAQ_ENTRIES_KEY = "ai:faq:entries"
 
 
-@dataclass(frozen=True)
-class LocationFacts:
-    name: str
-    address: str
-    phone: str
-    email: str
-    map_url: str
-    directions: str
-    parking: str
-    what_to_bring: str
-    cancellation_policy: str
-    free_cancellation_hours: int
-    hours: tuple[tuple[int, str, str], ...]  # (weekday, "09:00", "21:00")
+def location_facts(snapshot=None) -> LocationInfo | None:
+    """The location's editable facts (address, hours, parking, policies…), from the catalog snapshot.
 
-
-_facts_memo: dict[str, LocationFacts | None] = {}  # {catalog version: facts}, one version at a time
-
-
-def location_facts(version: str | None = None) -> LocationFacts | None:
-    """The location's editable facts, cached per catalog version (edits in the admin bump it).
-
-    Pass the catalog ``version`` the turn already read to skip reading it again;
-    facts are kept in this process per version, then in the shared cache.
+    Pass the turn's ``snapshot`` to avoid reading the catalog version again; admin
+    edits change the version, so answers follow them at once.
     """
-    from coresync.catalog.selectors import catalog_version
-
-    global _facts_memo
-    version = version or catalog_version()
-    memo = _facts_memo
-    if version in memo:
-        return memo[version]
-    key = f"ai:faq:location:{version}"
-    facts = cache.get(key)
-    if facts is None:
-        facts = _load_location_facts()
-        cache.set(key, facts or False, timeout=3600)
-    _facts_memo = {version: facts or None}
-    return facts or None
-
-
-def _load_location_facts() -> LocationFacts | None:
-    from coresync.catalog.models import Location
-
-    location = Location.objects.prefetch_related("opening_hours").order_by("id").first()
-    if location is None:
-        return None
-    return LocationFacts(
-        name=location.name,
-        address=location.address,
-        phone=location.phone,
-        email=location.email,
-        map_url=location.map_url,
-        directions=location.directions,
-        parking=location.parking,
-        what_to_bring=location.what_to_bring,
-        cancellation_policy=location.cancellation_policy,
-        free_cancellation_hours=location.free_cancellation_hours,
-        hours=tuple((h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}") for h in location.opening_hours.all()),
-    )
+    return (snapshot or catalog_snapshot()).main_location
 
 
 def faq_entries() -> list[tuple[tuple[str, ...], str, str]]:

@@ -41,6 +41,25 @@ class LocationInfo:
     free_cancellation_hours: int
     tax_rate: Decimal
     currency: str
+    # What guests are told (concierge answers, e-mails): editable in the admin.
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    map_url: str = ""
+    directions: str = ""
+    parking: str = ""
+    what_to_bring: str = ""
+    cancellation_policy: str = ""
+    google_review_url: str = ""
+
+    @property
+    def hours(self) -> tuple[tuple[int, str, str], ...]:
+        """Opening hours as ``(weekday, "09:00", "21:00")``, in weekday order."""
+        return tuple(
+            (day, f"{opens // 60:02d}:{opens % 60:02d}", f"{closes // 60:02d}:{closes % 60:02d}")
+            for day in sorted(self.opening)
+            for opens, closes in self.opening[day]
+        )
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,11 @@ class CatalogSnapshot:
         self.services_by_slug = {s.slug: s for s in self.services.values()}
         self.addons_by_slug = {a.slug: a for a in self.addons.values()}
 
+    @property
+    def main_location(self) -> LocationInfo | None:
+        """The spa's (first) location: what the concierge talks about."""
+        return self.locations[min(self.locations)] if self.locations else None
+
     def technicians_for(self, service: ServiceInfo) -> list[TechnicianInfo]:
         return [
             t for t in self.technicians.values() if t.location_id == service.location_id and service.skill_id in t.skill_ids
@@ -170,6 +194,9 @@ def _load_snapshot(version: str) -> CatalogSnapshot:
             slot_step=loc.slot_step_minutes, lead_minutes=loc.lead_time_minutes,
             guest_window_days=loc.guest_booking_window_days, free_cancellation_hours=loc.free_cancellation_hours,
             tax_rate=loc.sales_tax_rate, currency=loc.currency,
+            address=loc.address, phone=loc.phone, email=loc.email, map_url=loc.map_url, directions=loc.directions,
+            parking=loc.parking, what_to_bring=loc.what_to_bring, cancellation_policy=loc.cancellation_policy,
+            google_review_url=loc.google_review_url,
         )
     categories = {
         c.id: CategoryInfo(

@@ -195,7 +195,7 @@ def _clock(hhmm: str):
 
 
 def faq(topic: str, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    facts = location_facts(ctx.index.version)
+    facts = location_facts(ctx.catalog())
     if facts is None:
         reply.say("I don't have that information yet; our team will be happy to help.")
         return
@@ -224,7 +224,7 @@ def faq_entry(parse: Parse, state, ctx: TurnContext, reply: Reply) -> bool:
 
 
 def handoff(parse: Parse, state, ctx: TurnContext, reply: Reply, *, reason: str = "asked") -> None:
-    facts = location_facts(ctx.index.version)
+    facts = location_facts(ctx.catalog())
     phone = facts.phone if facts and facts.phone else ""
     state.handoff = True
     reply.handoff_reason, reply.outcome = reason, "handoff"

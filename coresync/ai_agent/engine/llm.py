@@ -70,7 +70,7 @@ TOOLS = [
 def _system_prompt(state, ctx: TurnContext) -> str:
     from ..selectors import location_facts
 
-    facts = location_facts(ctx.index.version)
+    facts = location_facts(ctx.catalog())
     services = "; ".join(f"{s.slug} ({s.name}, {s.duration} min)" for s in ctx.index.services.values())
     style = "Answer in short plain sentences a voice can read: no lists, no links, no symbols." if ctx.spoken else "Answer briefly."
     about = ""

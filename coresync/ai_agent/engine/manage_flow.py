@@ -35,7 +35,7 @@ def _proven(booking, parse: Parse, state, ctx: TurnContext) -> bool:
 
 
 def _phone_line(ctx: TurnContext) -> str:
-    facts = location_facts(ctx.index.version)
+    facts = location_facts(ctx.catalog())
     return f" at {facts.phone}" if facts and facts.phone else ""
 
 
