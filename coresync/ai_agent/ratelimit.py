@@ -6,7 +6,7 @@ import time
 
 from django.conf import settings
 
-from .fastcache import count_hit
+from coresync.core.cache import count_hit
 
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 

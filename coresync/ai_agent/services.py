@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,7 +29,6 @@ from .engine.catalog_index import current_index
 from .engine.rules import RulesEngine, local_today
 from .engine.speech import Voice, speakable
 from .engine.text import clean
-from .fastcache import get_many
 from .models import AgentAction, Conversation, Handoff, Outcome
 from .selectors import FAQ_ENTRIES_KEY, location_facts, user_by_phone
 from .state import DialogueState, session_key, state_load, state_save, valid_session_id
@@ -136,7 +136,7 @@ def _prefetch(session_id) -> dict:
     """The session's state and the FAQ entries in one cache round trip (both are read on most turns)."""
     wanted = valid_session_id(session_id) if session_id else None
     keys = [session_key(wanted), FAQ_ENTRIES_KEY] if wanted else [FAQ_ENTRIES_KEY]
-    found = get_many(keys)  # one round trip
+    found = cache.get_many(keys)  # one round trip
     if wanted and session_key(wanted) not in found:
         found[session_key(wanted)] = None  # read, and not there
     return found

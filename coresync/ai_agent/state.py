@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field, fields
 from django.conf import settings
 from django.core.cache import cache
 
-from .fastcache import set_value
-
 
 def session_key(session_id: str) -> str:
     return f"ai:session:{session_id}"
@@ -105,7 +103,7 @@ def state_load(session_id: str) -> DialogueState | None:
 
 def state_save(state: DialogueState) -> None:
     # A shallow copy is enough: the value is serialised at once (``as_dict`` deep-copies, for callers that keep it).
-    set_value(session_key(state.session_id), dict(vars(state)), settings.AI_SESSION_TTL)
+    cache.set(session_key(state.session_id), dict(vars(state)), timeout=settings.AI_SESSION_TTL)
 
 
 def state_delete(session_id: str) -> None:

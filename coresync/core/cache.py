@@ -27,3 +27,26 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def count_hit(self, key: str, timeout: int) -> int:
+        """Increment a counter that lives ``timeout`` seconds from its first hit, in one round trip."""
+        full = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(full, write=True).pipeline(transaction=False)
+        pipe.set(full, 0, ex=timeout, nx=True)  # what ``add(key, 0)`` stores: integers are not pickled
+        pipe.incr(full)
+        return int(pipe.execute()[1])
+
+
+def count_hit(key: str, timeout: int) -> int:
+    """A rate-limit counter on the default cache: one Redis round trip there, add + incr elsewhere."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend.count_hit(key, timeout)
+    backend.add(key, 0, timeout=timeout)
+    try:
+        return backend.incr(key)
+    except ValueError:  # evicted between add and incr
+        backend.set(key, 1, timeout=timeout)
+        return 1

@@ -13,19 +13,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from coresync.catalog.selectors import ServiceInfo, TierInfo
+
 from .text import BASE_VOCABULARY, fold
-
-
-@dataclass(frozen=True)
-class ServiceEntry:
-    id: int
-    slug: str
-    name: str
-    category_id: int
-    duration: int
-    short_description: str
-    image: str
-    location_id: int
 
 
 @dataclass(frozen=True)
@@ -38,22 +28,13 @@ class CategoryEntry:
     service_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class TierEntry:
-    id: int
-    slug: str
-    name: str
-    discount_percent: object
-    window_days: int
-
-
 @dataclass
 class CatalogIndex:
     version: str
-    services: dict[int, ServiceEntry]
+    services: dict[int, ServiceInfo]  # the snapshot's own entries
     categories: dict[int, CategoryEntry]
     technicians: dict[int, str]
-    tiers: dict[int, TierEntry]
+    tiers: dict[int, TierInfo]
     # folded phrase -> list of (kind, id); kinds: service, category, technician, tier
     phrases: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     max_words: int = 1
@@ -63,7 +44,7 @@ class CatalogIndex:
     guest_window_days: int = 3
     free_cancellation_hours: int = 24
 
-    def services_in(self, category_id: int) -> list[ServiceEntry]:
+    def services_in(self, category_id: int) -> list[ServiceInfo]:
         return [self.services[i] for i in self.categories[category_id].service_ids if i in self.services]
 
     def find(self, folded: str) -> dict[str, list[int]]:
@@ -107,11 +88,8 @@ def _name_without(name: str, generic: set[str]) -> str:
 
 def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of phrase
     """A ``CatalogIndex`` from ``catalog.selectors.CatalogSnapshot``."""
-    location = next(iter(snapshot.locations.values()), None)
-    services = {
-        s.id: ServiceEntry(s.id, s.slug, s.name, s.category_id, s.duration, s.short_description, s.image, s.location_id)
-        for s in snapshot.services.values()
-    }
+    location = snapshot.main_location
+    services = snapshot.services
     by_category: dict[int, list[int]] = defaultdict(list)
     for s in services.values():
         by_category[s.category_id].append(s.id)
@@ -119,7 +97,7 @@ def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of 
         c.id: CategoryEntry(c.id, c.slug, c.name, c.description, c.image, tuple(by_category.get(c.id, ())))
         for c in snapshot.categories.values()
     }
-    tiers = {t.id: TierEntry(t.id, t.slug, t.name, t.discount_percent, t.window_days) for t in snapshot.tiers.values()}
+    tiers = snapshot.tiers
     technicians = {t.id: t.name for t in snapshot.technicians.values()}
     phrases: dict[str, list[tuple[str, int]]] = defaultdict(list)
 
