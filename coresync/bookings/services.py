@@ -271,8 +271,12 @@ def booking_create(
     ai_session_id: str = "",
     atlas_call_id: str = "",
     now: datetime | None = None,
+    in_transaction: Callable[[Booking], None] | None = None,
 ) -> Booking:
     """Book ``service`` at ``start`` for a signed-in ``customer`` or a ``guest``.
+
+    ``in_transaction(booking)``, if given, runs inside the booking's transaction,
+    so whatever it writes commits or rolls back with the booking.
 
     Raises ``SlotUnavailable`` (409) when the time is taken, ``OutsideBookingWindow``
     (403) past the caller's window, ``ValidationFailed`` (400) for bad input.
@@ -285,6 +289,8 @@ def booking_create(
         try:
             with transaction.atomic():
                 booking = _place_and_insert(request)
+                if in_transaction is not None:
+                    in_transaction(booking)
         except (IntegrityError, OperationalError) as error:
             if not _is_overlap(error):
                 raise
@@ -362,32 +368,24 @@ def booking_create_idempotent(
             raise IdempotencyKeyReused()
         return stored.response_status, stored.response_body, True
 
+    rendered: dict = {}
+
+    def store_key(booking: Booking) -> None:
+        rendered["body"] = render(booking)
+        IdempotencyKey.objects.create(
+            owner=owner, key=key, request_hash=request_hash, booking=booking, response_status=201, response_body=rendered["body"]
+        )
+
     try:
-        request = _prepare(**{"now": None, "technician": None, "addons": (), "notes": "", "channel": Channel.WEB,
-                              "ai_session_id": "", "atlas_call_id": "", "customer": None, "guest": None, **create_kwargs})
-        for _attempt in range(MAX_ATTEMPTS):
-            try:
-                with transaction.atomic():
-                    booking = _place_and_insert(request)
-                    body = render(booking)
-                    IdempotencyKey.objects.create(
-                        owner=owner, key=key, request_hash=request_hash, booking=booking, response_status=201, response_body=body
-                    )
-            except (IntegrityError, OperationalError) as error:
-                if _is_overlap(error):
-                    continue
-                replayed = replay_if_stored()  # the same key committed first
-                if replayed is None:
-                    raise
-                return replayed
-            _announce(booking)
-            return 201, body, False
-        raise SlotUnavailable()
-    except ApplicationError:
+        booking_create(**create_kwargs, in_transaction=store_key)
+    except (ApplicationError, IntegrityError):
+        # A repeat fails one way or the other: its slot is taken by the first attempt (409),
+        # or its key insert collides with the first attempt's row (IntegrityError).
         replayed = replay_if_stored()
         if replayed is None:
             raise
         return replayed
+    return 201, rendered["body"], False
 
 
 def _check_changeable(booking: Booking, *, actor, now: datetime) -> None:

@@ -183,3 +183,50 @@ def test_five_hundred_concurrent_changes_never_double_book_on_postgres():
         cursor.execute(OVERLAPS_SQL)
         assert cursor.fetchone()[0] == 0
     assert python_overlaps() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_idempotency_key_sent_eight_times_at_once_makes_one_booking():
+    """A client retrying one request in parallel: every answer is the first booking's, and there is one booking.
+
+    No technician is asked for and three are free, so each repeat could book someone
+    else; only the key (inserted in the booking's own transaction) stops it.
+    """
+    from coresync.bookings.services import booking_create_idempotent
+
+    spa = small_spa()
+    spa.add_room()
+    spa.add_room()
+    spa.add_technician()
+    spa.add_technician()
+    payload = {"service": spa.service.slug, "start": "tuesday 11:00"}
+    barrier = threading.Barrier(8)
+    answers: list = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            answer = booking_create_idempotent(
+                owner="ip:203.0.113.9", key="retry-1", payload=payload, render=lambda b: {"reference": b.reference},
+                service=spa.service.slug, start=at(TUESDAY, "11:00"),
+                guest=GuestDetails(name="Ada Guest", email="ada@example.test"), now=NOW,
+            )
+        except Exception as error:  # anything but an answer is a failure the test must show
+            answer = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        with lock:
+            answers.append(answer)
+
+    workers = [threading.Thread(target=attempt) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+
+    references = {answer[1]["reference"] for answer in answers if isinstance(answer, tuple)}
+    assert len(answers) == 8 and all(isinstance(answer, tuple) for answer in answers), answers
+    assert len(references) == 1
+    assert sorted(replayed for _, _, replayed in answers) == [False] + [True] * 7
+    assert Booking.objects.filter(ACTIVE_Q).count() == 1
