@@ -251,7 +251,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "coresync.notifications.backends.SendGridBackend" if env("SENDGRID_API_KEY") else "coresync.core.mail.FileAndConsoleBackend",
+    "coresync.integrations.sendgrid.backend.SendGridBackend" if env("SENDGRID_API_KEY") else "coresync.core.mail.FileAndConsoleBackend",
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CoreSync Spa <concierge@coresync.test>")

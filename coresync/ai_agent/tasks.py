@@ -56,7 +56,7 @@ def atlas_call_ended(log_id: int) -> None:
 @shared_task(name="ai_agent.send_confirmation_text", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_confirmation_text(booking_id: int) -> None:
     """Text the caller their booking confirmation through Atlas, when an Atlas API is configured."""
-    from .atlas_connector import AtlasConnector, AtlasError
+    from coresync.integrations.atlas.client import AtlasConnector, AtlasError
 
     connector = AtlasConnector.from_settings()
     if connector is None:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from coresync.core.errors import ValidationFailed
+
 from .models import AddOn, Price, PriceColumn, Service, ServiceCategory
 
 TIERS_TAB = "Membership Tiers"
@@ -33,8 +35,10 @@ PRICE_HEADERS = {"Non-Member": PriceColumn.NON_MEMBER, "Base 30%": PriceColumn.B
 MAX_AMOUNT = Decimal("100000")
 
 
-class PricingFileError(Exception):
+class PricingFileError(ValidationFailed):
     """The file could not be read at all (wrong type, missing tab header)."""
+
+    code = "pricing_file_invalid"
 
 
 @dataclass

@@ -75,3 +75,35 @@ class InvalidBookingState(Conflict):
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     default_message = "This Idempotency-Key was already used with a different request."
+
+
+class RateLimited(ApplicationError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Too many requests. Please wait a moment and try again."
+
+
+class ProviderError(ApplicationError):
+    """An outside system (mail, Atlas, Stripe, QuickBooks, Google, an LLM) could not do what we asked.
+
+    ``retryable`` says whether trying again later can help (timeouts, connection
+    errors, 429 and 5xx answers); the outbox and Celery retries read it. ``status``
+    is the vendor's HTTP status, when it answered. Raised into a request it is a 503.
+    """
+
+    status_code = 503
+    code = "provider_unavailable"
+    default_message = "A service we depend on is not answering. Please try again shortly."
+
+    def __init__(self, message: str | None = None, *, status: int | None = None, retryable: bool = False, provider: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        self.status = status
+        self.retryable = retryable
+        self.provider = provider
+
+    @classmethod
+    def from_status(cls, provider: str, status: int, detail: str = "") -> ProviderError:
+        """The error for an HTTP answer ``status`` (>= 400) from ``provider``: 408/425/429/5xx are retryable."""
+        retryable = status in (408, 425, 429) or status >= 500
+        message = f"{provider} answered {status}" + (f": {detail}" if detail else "")
+        return cls(message, status=status, retryable=retryable, provider=provider)

@@ -31,10 +31,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from coresync.bookings.models import Booking, BookingStatus
+from coresync.integrations.sendgrid.backend import DeliveryError
 from coresync.memberships.models import Membership
 
 from . import selectors
-from .backends import DeliveryError
 from .emails import ComposedEmail, compose
 from .facts import booking_facts, member_facts
 from .models import DONE_STATUSES, OPTIONAL_KINDS, EmailKind, EmailLog, EmailStatus, NotificationPreference

@@ -13,9 +13,9 @@ import respx
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from coresync.ai_agent.atlas_connector import AtlasConnector, AtlasError
 from coresync.ai_agent.models import AtlasLog, Conversation
 from coresync.bookings.models import Booking
+from coresync.integrations.atlas.client import AtlasConnector, AtlasError
 
 SECRET = "whsec-test"
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.mail import EmailMultiAlternatives
 
+from coresync.integrations.sendgrid.backend import DeliveryError, SendGridBackend
 from coresync.notifications import services
-from coresync.notifications.backends import DeliveryError, SendGridBackend
 from coresync.notifications.models import EmailKind, EmailLog, EmailStatus, NotificationPreference
 
 from .factories import BookingFactory
@@ -56,7 +56,7 @@ class FakeSendGrid(urllib.request.HTTPSHandler):
 
 @pytest.fixture
 def sendgrid(monkeypatch, settings):
-    settings.EMAIL_BACKEND = "coresync.notifications.backends.SendGridBackend"
+    settings.EMAIL_BACKEND = "coresync.integrations.sendgrid.backend.SendGridBackend"
     settings.SENDGRID_API_KEY = "SG.test-key"
     fake = FakeSendGrid()
     real_build_opener = urllib.request.build_opener

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .http_client import BaseHttpClient, ProviderError
+from coresync.integrations.common.http import BaseHttpClient, ProviderError
 
 
 class AtlasError(ProviderError):

@@ -1,7 +1,7 @@
-"""One small base HTTP client for the concierge's outgoing calls: timeouts, error mapping, a log line per call.
+"""The one base HTTP client for calls to the outside world: timeouts, error mapping, a log line per call.
 
-(The integrations package may grow a shared ``integrations/common/http.py``;
-this class is shaped so it can move there unchanged.)
+Vendors whose official SDK does its own HTTP (Stripe, SendGrid, Google, QuickBooks)
+map the SDK's errors onto the same ``ProviderError`` with ``ProviderError.from_status``.
 """
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ import time
 
 import httpx
 
+from coresync.core.errors import ProviderError
+
+__all__ = ["BaseHttpClient", "ProviderError"]
+
 logger = logging.getLogger("coresync.http")
-
-
-class ProviderError(Exception):
-    """The provider could not be reached or refused the request."""
-
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
 
 
 class BaseHttpClient:
@@ -42,15 +37,14 @@ class BaseHttpClient:
             response = self.client.request(method, path, **kwargs)
             status = response.status_code
         except httpx.TimeoutException as error:
-            raise self.error_class(f"{self.provider} timed out", retryable=True) from error
+            raise self.error_class(f"{self.provider} timed out", retryable=True, provider=self.provider) from error
         except httpx.HTTPError as error:
-            raise self.error_class(f"{self.provider} unreachable: {error.__class__.__name__}", retryable=True) from error
+            raise self.error_class(f"{self.provider} unreachable: {error.__class__.__name__}", retryable=True, provider=self.provider) from error
         finally:
             elapsed = int((time.perf_counter() - started) * 1000)
             logger.info("provider=%s method=%s path=%s status=%s ms=%s", self.provider, method, path, status, elapsed)
         if response.status_code >= 400:
-            retryable = response.status_code == 429 or response.status_code >= 500
-            raise self.error_class(f"{self.provider} answered {response.status_code}", status=response.status_code, retryable=retryable)
+            raise self.error_class.from_status(self.provider, response.status_code)
         return response
 
     def close(self) -> None:

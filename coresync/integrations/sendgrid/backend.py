@@ -18,6 +18,8 @@ from email.utils import getaddresses, parseaddr
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 
+from coresync.core.errors import ProviderError
+
 logger = logging.getLogger(__name__)
 
 SENDGRID_HOST = "https://api.sendgrid.com"
@@ -27,13 +29,15 @@ _RESERVED_HEADERS = {"message-id", "x-sg-id", "x-sg-eid", "received", "dkim-sign
                      "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"}
 
 
-class DeliveryError(Exception):
-    """The mail could not be handed over. ``permanent`` means retrying cannot help (bad address, bad request)."""
+class DeliveryError(ProviderError):
+    """The mail could not be handed over. ``permanent`` (= not ``retryable``): retrying cannot help (bad address, bad request)."""
 
     def __init__(self, message: str, *, permanent: bool = False, status: int | None = None):
-        super().__init__(message)
-        self.permanent = permanent
-        self.status = status
+        super().__init__(message, status=status, retryable=not permanent, provider="sendgrid")
+
+    @property
+    def permanent(self) -> bool:
+        return not self.retryable
 
 
 class SendGridBackend(BaseEmailBackend):

@@ -1,0 +1,1 @@
+"""Atlas, the voice/chat provider: outgoing calls (texts to callers). Incoming events: ``ai_agent/api/atlas.py``."""
