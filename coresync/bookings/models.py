@@ -104,6 +104,9 @@ class Booking(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)
     rescheduled_from = models.DateTimeField(null=True, blank=True)
+    ics_sequence = models.PositiveIntegerField(
+        default=0, help_text="iCalendar SEQUENCE of the guest's invite: +1 on every reschedule and on cancellation."
+    )
     # Traces into other systems.
     ai_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     atlas_call_id = models.CharField(max_length=100, blank=True, db_index=True)

@@ -411,7 +411,8 @@ def booking_cancel(*, booking: Booking, actor=None, reason: str = "", now: datet
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancellation_reason = reason
-        booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+        booking.ics_sequence += 1
+        booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "ics_sequence", "updated_at"])
     on_commit(signals.booking_cancelled.send, sender=Booking, booking=booking)
     return booking
 
@@ -454,7 +455,10 @@ def _booking_move(booking: Booking, placement: _Placement) -> datetime:
     booking.start, booking.end, booking.blocked_until = placement.start, placement.end, placement.blocked_until
     booking.technician_id = placement.technician_ids[0]
     booking.room_id = placement.room_ids[0]
-    booking.save(update_fields=["start", "end", "blocked_until", "technician", "room", "rescheduled_from", "updated_at"])
+    booking.ics_sequence += 1
+    booking.save(
+        update_fields=["start", "end", "blocked_until", "technician", "room", "rescheduled_from", "ics_sequence", "updated_at"]
+    )
     return previous
 
 
