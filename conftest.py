@@ -74,7 +74,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """
     from django.db import connection
 
-    from coresync.core.demo import seed_demo
+    from coresync.demo.seed import seed_demo
 
     with django_db_blocker.unblock():
         seed_demo()
@@ -91,7 +91,7 @@ def demo_spa(db):
     """The seeded demo spa (SPEC §4): location, services by slug, tiers, technicians, and the demo accounts."""
     from coresync.accounts.models import User
     from coresync.catalog.models import Location, Service
-    from coresync.core.demo import LOCATION, seed_demo
+    from coresync.demo.seed import LOCATION, seed_demo
     from coresync.memberships.models import MembershipTier
     from coresync.technicians.models import Technician
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "coresync.ai_agent",
     "coresync.notifications",
     "coresync.web",
+    "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from coresync.accounts.models import User
 from coresync.catalog.models import AddOn, Location, OpeningHours, Price, Room, RoomType, Service, ServiceCategory, Skill
 from coresync.catalog.pricing_import import PricingFileError, pricing_import, read_pricing_file
-from coresync.core.demo import SERVICES, TECHNICIANS, seed_demo
+from coresync.demo.seed import SERVICES, TECHNICIANS, seed_demo
 from coresync.memberships.models import Membership, MembershipTier
 from coresync.technicians.models import Technician, WeeklyShift
 

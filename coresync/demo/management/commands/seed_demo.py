@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from coresync.core.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
+from coresync.demo.seed import ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

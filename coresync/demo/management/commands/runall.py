@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from coresync.core.demo import ACCOUNTS, DEMO_PASSWORD
+from coresync.demo.seed import ACCOUNTS, DEMO_PASSWORD
 
 
 class Command(BaseCommand):
