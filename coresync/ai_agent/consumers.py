@@ -23,6 +23,7 @@ from django.conf import settings
 
 from coresync.core.api import error_body
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import client_ip_from_scope
 
 from .ratelimit import chat_allowed
 from .services import chat_turn
@@ -82,14 +83,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(error_body("message_too_long", f"Messages can be at most {limit} characters.", {"message": [f"At most {limit} characters."]}))
             return
         session_id = self.session_id or valid_session_id(content.get("session_id"))
-        client = self.scope.get("client") or (None, None)
+        ip = client_ip_from_scope(self.scope)
         await self.send(text_data=_TYPING)
         try:
             # One trip to a worker thread for the rate limit and the turn. Not thread-sensitive: turns of
             # different sessions run in parallel worker threads (each with its own pooled connection)
             # instead of queueing behind one another on a single thread.
             wait, result = await database_sync_to_async(_checked_turn, thread_sensitive=False)(
-                message=message, session_id=session_id, ip=client[0], user=self.user
+                message=message, session_id=session_id, ip=ip, user=self.user
             )
         except ApplicationError as error:
             await self._error(error.as_dict())

@@ -1,36 +1,33 @@
-"""Fixed-window rate limits for chat, per session and per client IP, shared by HTTP and WebSocket."""
+"""Chat rate limits, per client IP and per session, on the one limiter in ``coresync.core.ratelimit``.
+
+The HTTP chat (``ChatIPThrottle``) and the WebSocket consumer (``chat_allowed``
+with ``client_ip_from_scope``) count into the same per-IP bucket.
+"""
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 
-from coresync.core.cache import count_hit
-
-_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'60/minute' -> (60, 60)."""
-    count, _, period = (rate or "").partition("/")
-    return int(count), _PERIODS.get(period.strip().lower(), 60)
-
-
-def _hit(key: str, rate: str) -> int | None:
-    """Count one request; return seconds to wait when over the limit, else None."""
-    limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    count = count_hit(f"ai:rate:{key}:{window}", period + 1)  # one round trip on Redis
-    if count > limit:
-        return max(1, int(period - time.time() % period))
-    return None
+from coresync.core.ratelimit import RateThrottle, hit
 
 
 def chat_allowed(*, session_id: str | None, ip: str | None) -> int | None:
     """None when this message may be processed, otherwise the seconds to wait."""
-    if ip and (wait := _hit(f"ip:{ip}", settings.AI_CHAT_IP_RATE_LIMIT)):
+    if ip and (wait := hit("chat", f"ip:{ip}", settings.AI_CHAT_IP_RATE_LIMIT)):
         return wait
-    if session_id and (wait := _hit(f"session:{session_id}", settings.AI_CHAT_SESSION_RATE_LIMIT)):
+    if session_id and (wait := hit("chat", f"session:{session_id}", settings.AI_CHAT_SESSION_RATE_LIMIT)):
         return wait
     return None
+
+
+class ChatIPThrottle(RateThrottle):
+    """``POST /api/v1/chat/`` by client IP, in the WebSocket's bucket (``AI_CHAT_IP_RATE_LIMIT``)."""
+
+    by_user = False
+
+    def rate(self, view) -> str:
+        return settings.AI_CHAT_IP_RATE_LIMIT
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = hit("chat", self.get_ident(request), self.rate(view))
+        return self._wait is None

@@ -8,11 +8,10 @@ from rest_framework import generics, permissions
 from rest_framework.exceptions import Throttled
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..models import Conversation
-from ..ratelimit import chat_allowed
+from ..ratelimit import ChatIPThrottle, chat_allowed
 from ..selectors import conversations_for_manager
 from ..services import chat_turn
 from .serializers import ChatRequestSerializer, ConversationReplaySerializer, ConversationSerializer
@@ -21,8 +20,7 @@ from .serializers import ChatRequestSerializer, ConversationReplaySerializer, Co
 class ChatView(APIView):
     """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "chat"
+    throttle_classes = [ChatIPThrottle]
 
     @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])
     def post(self, request):

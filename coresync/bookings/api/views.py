@@ -12,12 +12,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from coresync.bookings import selectors, services
 from coresync.bookings.models import Channel
 from coresync.catalog.selectors import catalog_version, epoch_minutes
+from coresync.core.ratelimit import RateThrottle, client_ip
 
 from .serializers import (
     AvailabilityQuerySerializer,
@@ -98,11 +98,11 @@ def _availability_cache_key(request, params: dict) -> str | None:
 def _owner(request) -> str:
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    return f"ip:{client_ip(request)}"
 
 
 class BookingCreateView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [RateThrottle]
     throttle_scope = "bookings"
 
     @extend_schema(
