@@ -123,6 +123,7 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     else:
         turn = _run_engine(text, state, ctx)
         turn_reply, intent, entities, engine_name = turn.reply, turn.intent, turn.entities, turn.engine
+    state.remember_offered(turn_reply.offered)
     if channel == "phone":
         turn_reply.messages = [{"text": speakable(m["text"])} for m in turn_reply.messages]
     state.turn += 1

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from django.conf import settings
 from django.core.cache import cache
 
+MAX_REMEMBERED_ACTIONS = 40
+
 
 def session_key(session_id: str) -> str:
     return f"ai:session:{session_id}"
@@ -42,6 +44,8 @@ class DialogueState:
     offered: list[dict] = field(default_factory=list)
     offered_for: str = "book"  # book | reschedule
     selected: dict | None = None
+    # Action messages offered in recent replies (newest first): folded message -> the intent it stands for.
+    offered_actions: dict = field(default_factory=dict)
     contact: dict = field(default_factory=dict)  # name, email, phone
     awaiting: str = ""  # contact | confirm | identity | reference | cancel_confirm | reschedule_when
     booking: dict | None = None  # the booking made in this session: reference, status, start
@@ -63,6 +67,13 @@ class DialogueState:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def remember_offered(self, offered: dict[str, str]) -> None:
+        """Keep the actions just offered (and, after them, older ones a client may still show as buttons)."""
+        if not offered and not self.offered_actions:
+            return
+        merged = {**offered, **{k: v for k, v in self.offered_actions.items() if k not in offered}}
+        self.offered_actions = dict(list(merged.items())[:MAX_REMEMBERED_ACTIONS])
 
     def forget_request(self) -> None:
         """Start a new request (after a booking, or when the guest changes subject completely)."""

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from .catalog_index import CatalogIndex
 from .speech import Voice
+from .text import fold
 
 
 @dataclass
@@ -48,13 +49,17 @@ class Reply:
     booking_id: int | None = None
     outcome: str = ""  # booked | rescheduled | cancelled | handoff
     handoff_reason: str = ""
+    # The actions offered in this reply: folded message -> the intent it stands for (see ``action``).
+    offered: dict[str, str] = field(default_factory=dict)
 
     def say(self, text: str, *, cards: list[dict] | None = None, actions: list[dict] | None = None) -> None:
         message: dict = {"text": text}
         if cards:
             message["cards"] = cards
         if actions:
-            message["actions"] = actions
+            message["actions"] = [{"label": a["label"], "message": a["message"]} for a in actions]
+            for a in actions:
+                self.offered[fold(a["message"])] = a["intent"]
         self.messages.append(message)
 
     @property
@@ -62,8 +67,14 @@ class Reply:
         return " ".join(m["text"] for m in self.messages)
 
 
-def action(label: str, message: str) -> dict:
-    return {"label": label, "message": message}
+def action(label: str, message: str, intent: str) -> dict:
+    """A button: ``message`` is sent back when it is pressed, and is understood as ``intent`` by construction.
+
+    The reply remembers what it offered (``Reply.offered``); the session keeps it
+    (``DialogueState.offered_actions``) and the engine reads an offered message as
+    the intent it was offered for before any rule looks at its words.
+    """
+    return {"label": label, "message": message, "intent": intent}
 
 
 @dataclass

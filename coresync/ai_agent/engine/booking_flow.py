@@ -155,7 +155,7 @@ def _explain_window(state, ctx: TurnContext, reply: Reply, window_ends: date, se
     who = "As a guest you" if ctx.user is None else "You"
     reply.say(
         f"{who} can book up to {days} days ahead (until {ctx.voice.day(window_ends)}). Members book further ahead.",
-        actions=None if ctx.spoken else [action("Membership options", "tell me about membership")],
+        actions=None if ctx.spoken else [action("Membership options", "tell me about membership", "membership_info")],
     )
     state.date_from = state.date_to = ""
 
@@ -178,7 +178,7 @@ def _present(state, ctx: TurnContext, reply: Reply, service, slots: list, refere
     for s in slots:
         local = s.start.strftime("%Y-%m-%dT%H:%M")
         message = f"move {reference} to {local} tech:{s.technician_id}" if reference else f"book {service.slug} {local} tech:{s.technician_id}"
-        actions.append(action(f"{voice.moment(s.start)} with {s.technician_name}", message))
+        actions.append(action(f"{voice.moment(s.start)} with {s.technician_name}", message, "choose_slot"))
     card = service_card(service)
     reply.say(intro, cards=[card] if not reference else None, actions=actions)
 
@@ -193,7 +193,7 @@ def service_card(service) -> dict:
 def other_options(ctx: TurnContext) -> list[dict] | None:
     if ctx.spoken:
         return None
-    return [action("Another day", "what about tomorrow?"), action("Talk to a person", "talk to a person")]
+    return [action("Another day", "what about tomorrow?", "availability_question"), action("Talk to a person", "talk to a person", "handoff")]
 
 
 def ask_service(ctx: TurnContext, reply: Reply) -> None:
@@ -203,7 +203,7 @@ def ask_service(ctx: TurnContext, reply: Reply) -> None:
         return
     reply.say(
         "Which treatment would you like?",
-        actions=[action(f"Book {c.name.lower()}", f"book {c.name.lower()}") for c in ctx.index.categories.values()],
+        actions=[action(f"Book {c.name.lower()}", f"book {c.name.lower()}", "book") for c in ctx.index.categories.values()],
     )
 
 
@@ -260,7 +260,7 @@ def ask_slot_again(state, ctx: TurnContext, reply: Reply) -> None:
             message = f"book {service.slug} {local} tech:{s['technician_id']}"
         else:
             continue
-        actions.append(action(f"{voice.moment(start)} with {s['technician']}", message))
+        actions.append(action(f"{voice.moment(start)} with {s['technician']}", message, "choose_slot"))
     reply.say("Lovely — which of these times would you like?", actions=actions)
 
 
@@ -295,9 +295,9 @@ def ask_confirmation(state, ctx: TurnContext, reply: Reply, *, intro: str = "") 
     reply.say(
         text,
         actions=[
-            action("Confirm booking", "confirm booking"),
-            action("Show pricing", f"show pricing {service.slug}"),
-            action("Other times", f"when else is {service.name} available?"),
+            action("Confirm booking", "confirm booking", "confirm"),
+            action("Show pricing", f"show pricing {service.slug}", "price_question"),
+            action("Other times", f"when else is {service.name} available?", "availability_question"),
         ],
     )
 
@@ -417,5 +417,5 @@ def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *,
         return
     reply.say(
         text,
-        actions=[action("Directions", "where are you located?"), action("What to bring", "what should I bring?")],
+        actions=[action("Directions", "where are you located?", "faq_location"), action("What to bring", "what should I bring?", "faq_what_to_bring")],
     )

@@ -25,8 +25,8 @@ def greet(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         f"{hello} I can book treatments, check availability and answer questions. What would you like today?",
         actions=_actions(
             ctx,
-            [action(f"Book {c.name.lower()}", f"book {c.name.lower()}") for c in categories[:2]]
-            + [action("See our services", "what services do you offer?"), action("Opening hours", "what are your opening hours?")],
+            [action(f"Book {c.name.lower()}", f"book {c.name.lower()}", "book") for c in categories[:2]]
+            + [action("See our services", "what services do you offer?", "browse_services"), action("Opening hours", "what are your opening hours?", "faq_hours")],
         ),
     )
 
@@ -43,7 +43,7 @@ def browse(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         reply.say(
             "Here's our menu. Which would you like to explore?",
             cards=cards,
-            actions=[action(f"Show {c.name.lower()}", f"show me {c.name.lower()}") for c in index.categories.values()],
+            actions=[action(f"Show {c.name.lower()}", f"show me {c.name.lower()}", "browse_services") for c in index.categories.values()],
         )
         return
     category = index.categories[category_id]
@@ -56,7 +56,7 @@ def browse(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     reply.say(
         f"Our {category.name.lower()}:",
         cards=[service_card(s) for s in services],
-        actions=[action(f"Book {s.name}", f"When is {s.name} available?") for s in services[:6]],
+        actions=[action(f"Book {s.name}", f"When is {s.name} available?", "availability_question") for s in services[:6]],
     )
 
 
@@ -75,7 +75,7 @@ def service_info(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         cards=None if ctx.spoken else [service_card(service)],
         actions=_actions(
             ctx,
-            [action("Check availability", f"When is {service.name} available?"), action("Show pricing", f"show pricing {service.slug}")],
+            [action("Check availability", f"When is {service.name} available?", "availability_question"), action("Show pricing", f"show pricing {service.slug}", "price_question")],
         ),
     )
 
@@ -119,7 +119,7 @@ def pricing(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if not services:
         reply.say(
             "Which treatment would you like a price for?",
-            actions=_actions(ctx, [action(f"{c.name} prices", f"show pricing {c.slug}") for c in index.categories.values()]),
+            actions=_actions(ctx, [action(f"{c.name} prices", f"show pricing {c.slug}", "price_question") for c in index.categories.values()]),
         )
         return
     own = _tier_info(state.tier_id, ctx)
@@ -135,7 +135,7 @@ def pricing(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     first = services[0]
     reply.say(
         f"{intro} " + " ".join(lines),
-        actions=_actions(ctx, [action("Check availability", f"When is {first.name} available?")] if len(services) == 1 else []),
+        actions=_actions(ctx, [action("Check availability", f"When is {first.name} available?", "availability_question")] if len(services) == 1 else []),
     )
 
 
@@ -160,7 +160,7 @@ def membership(parse: Parse, state, ctx: TurnContext, reply: Reply, *, with_pric
         lines.append(f"Guests without a membership book up to {guest_days} days ahead.")
     reply.say(
         " ".join(lines),
-        actions=_actions(ctx, [] if with_prices else [action("Membership prices", "how much is a membership?")]),
+        actions=_actions(ctx, [] if with_prices else [action("Membership prices", "how much is a membership?", "price_question")]),
     )
 
 
@@ -211,7 +211,7 @@ def faq(topic: str, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None
         text = facts.what_to_bring or "Just yourself: we provide everything you need."
     else:
         text = facts.cancellation_policy or f"You can cancel or reschedule free of charge until {facts.free_cancellation_hours} hours before your appointment."
-    reply.say(text, actions=_actions(ctx, [action("Book a treatment", "I'd like to book a treatment")]))
+    reply.say(text, actions=_actions(ctx, [action("Book a treatment", "I'd like to book a treatment", "book")]))
 
 
 def faq_entry(parse: Parse, state, ctx: TurnContext, reply: Reply) -> bool:
@@ -254,7 +254,7 @@ def fallback(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         "or tell you about our hours, location and parking.",
         actions=_actions(
             ctx,
-            [action("Book a treatment", "I'd like to book a treatment"), action("See our services", "what services do you offer?"),
-             action("Talk to a person", "talk to a person")],
+            [action("Book a treatment", "I'd like to book a treatment", "book"), action("See our services", "what services do you offer?", "browse_services"),
+             action("Talk to a person", "talk to a person", "handoff")],
         ),
     )

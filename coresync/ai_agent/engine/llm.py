@@ -148,7 +148,7 @@ class LLMEngine(ConciergeEngine):
         slots = [s for s in found.slots if after <= s.start.strftime("%H:%M") < before][:8]
         for s in slots[:5]:
             local = s.start.strftime("%Y-%m-%dT%H:%M")
-            offered.append(action(f"{ctx.voice.moment(s.start)} with {s.technician_name}", f"book {args['service']} {local} tech:{s.technician_id}"))
+            offered.append(action(f"{ctx.voice.moment(s.start)} with {s.technician_name}", f"book {args['service']} {local} tech:{s.technician_id}", "choose_slot"))
         return {"window_ends": found.window_ends.isoformat(), "slots": [s.as_dict() for s in slots]}
 
     def _price(self, args: dict, state) -> dict:

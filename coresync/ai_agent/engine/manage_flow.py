@@ -90,7 +90,7 @@ def _own_booking_reference(operation: str, state, ctx: TurnContext, reply: Reply
         reply.say(
             "Which booking do you mean?",
             actions=[
-                action(f"{verb} {b.service.name}, {ctx.voice.moment(b.start.astimezone(tz))}", f"{operation} {b.reference}")
+                action(f"{verb} {b.service.name}, {ctx.voice.moment(b.start.astimezone(tz))}", f"{operation} {b.reference}", operation)
                 for b in bookings
             ],
         )
@@ -125,7 +125,7 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
         reply.say(
             f"Bookings can be changed here until {hours} hours before the start, and {booking.reference} starts "
             f"{ctx.voice.moment(booking.start.astimezone(ctx.index.timezone))}. Please call us{_phone_line(ctx)} and we'll help.",
-            actions=None if ctx.spoken else [action("Talk to a person", "talk to a person")],
+            actions=None if ctx.spoken else [action("Talk to a person", "talk to a person", "handoff")],
         )
         return False
     return True
@@ -147,7 +147,7 @@ def _offer_cancel(booking, state, ctx: TurnContext, reply: Reply) -> None:
         return
     reply.say(
         text + "Shall I cancel it?",
-        actions=[action(f"Yes, cancel {booking.reference}", f"confirm cancel {booking.reference}"), action("Keep my booking", "keep my booking")],
+        actions=[action(f"Yes, cancel {booking.reference}", f"confirm cancel {booking.reference}", "confirm"), action("Keep my booking", "keep my booking", "deny")],
     )
 
 

@@ -27,6 +27,8 @@ DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|o
 _NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 _AFFIRM = re.compile(r"^(confirm|yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it)\b(?!.*\b(cancel|but|not|thanks|thank|bye)\b)")
+# "Keep my booking" / "keep it": a no to cancelling or moving (before "booking" reads as a wish to book).
+_KEEP = re.compile(r"^(?:no,? )?(?:please )?keep (?:my|it|the|that|this)\b(?!.*\b(?:move|change|cancel|reschedule|to)\b)")
 _BROWSE = re.compile(r"\b(services|menu|treatments|offer|options)\b")
 _SPOKEN_EMAIL = re.compile(r"\b([a-z0-9._\-]+(?:\s+dot\s+[a-z0-9_\-]+)*)\s+at\s+([a-z0-9\-]+(?:\s+dot\s+[a-z0-9\-]+)+)\b")
 
@@ -150,6 +152,8 @@ def _actions(folded: str, parse: Parse, index: CatalogIndex) -> bool:
 def classify(folded: str, parse: Parse) -> str:
     if folded.startswith(("show pricing", "pricing for")):
         return "price_question"
+    if _KEEP.match(folded):
+        return "deny"
     if _AFFIRM.match(folded) and not (parse.when.has_date or parse.when.has_time or parse.services or parse.email):
         return "confirm"
     for intent, pattern in _RULES:

@@ -205,6 +205,9 @@ class RulesEngine(ConciergeEngine):
 
     def respond(self, *, text: str, state, ctx: TurnContext) -> EngineTurn:
         parse = self.understand(text, ctx)
+        offered = state.offered_actions.get(parse.folded)
+        if offered:
+            parse.intent = offered  # an action we offered means what we offered it for
         intent = contextual_intent(parse, state)
         reply = Reply()
         has_catalog = bool(parse.services or parse.categories)
