@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "coresync.core",
+    "coresync.outbox",
     "coresync.accounts",
     "coresync.catalog",
     "coresync.memberships",
@@ -278,6 +279,13 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS",
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 120)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+
+# --- Outbox (SPEC §10.1): everything that leaves the building ------------------------
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600)
+# A delivery still claimed after this long is presumed dead (worker killed) and delivered again.
+OUTBOX_CLAIM_SECONDS = env_int("OUTBOX_CLAIM_SECONDS", 300)
 
 # --- Booking rules (defaults; per-location values live in the database) ------------
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
