@@ -17,7 +17,7 @@ from coresync.core.errors import ApplicationError
 from coresync.technicians.models import Technician
 
 from . import services
-from .models import Booking, BookingAddOn, BookingStatus, Channel
+from .models import Booking, BookingAddOn, BookingEvent, Channel, EventChannel
 
 
 class BookingAddOnInline(admin.TabularInline):
@@ -28,6 +28,23 @@ class BookingAddOnInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BookingEventInline(admin.TabularInline):
+    """The booking's history: who changed what, when and through which channel (append-only)."""
+
+    model = BookingEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "actor_label", "channel", "reason", "data"]
+    readonly_fields = fields
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -56,7 +73,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["reference", "customer_name", "customer_email", "customer_phone", "atlas_call_id", "ai_session_id"]
     date_hierarchy = "start"
     list_select_related = ["service", "technician", "room", "location"]
-    inlines = [BookingAddOnInline]
+    inlines = [BookingAddOnInline, BookingEventInline]
     actions = ["cancel_bookings", "mark_completed", "mark_no_show"]
     readonly_fields = [
         "reference", "location", "customer", "customer_name", "customer_email", "customer_phone", "service", "technician",
@@ -124,25 +141,27 @@ class BookingAdmin(admin.ModelAdmin):
         if change:
             super().save_related(request, form, formsets, change)
 
-    @admin.action(description="Cancel selected bookings")
-    def cancel_bookings(self, request, queryset):
+    def _apply(self, request, queryset, action, done_text: str, **kwargs) -> None:
+        """Run one service per selected booking; refusals (wrong state, too late) are listed, not raised."""
         done, failed = 0, []
         for booking in queryset.select_related("location"):
             try:
-                services.booking_cancel(booking=booking, actor=request.user, reason="Cancelled by the front desk")
+                action(booking=booking, actor=request.user, channel=EventChannel.ADMIN, **kwargs)
                 done += 1
             except ApplicationError as error:
                 failed.append(f"{booking.reference}: {error.message}")
-        self.message_user(request, f"Cancelled {done} booking(s).")
+        self.message_user(request, done_text.format(count=done))
         for line in failed:
             self.message_user(request, line, level=messages.WARNING)
 
+    @admin.action(description="Cancel selected bookings")
+    def cancel_bookings(self, request, queryset):
+        self._apply(request, queryset, services.booking_cancel, "Cancelled {count} booking(s).", reason="Cancelled by the front desk")
+
     @admin.action(description="Mark as completed")
     def mark_completed(self, request, queryset):
-        count = queryset.filter(status=BookingStatus.CONFIRMED, start__lte=timezone.now()).update(status=BookingStatus.COMPLETED)
-        self.message_user(request, f"Marked {count} booking(s) completed.")
+        self._apply(request, queryset, services.booking_complete, "Marked {count} booking(s) completed.")
 
     @admin.action(description="Mark as no-show")
     def mark_no_show(self, request, queryset):
-        count = queryset.filter(status=BookingStatus.CONFIRMED, start__lte=timezone.now()).update(status=BookingStatus.NO_SHOW)
-        self.message_user(request, f"Marked {count} booking(s) as no-show.")
+        self._apply(request, queryset, services.booking_mark_no_show, "Marked {count} booking(s) as no-show.")

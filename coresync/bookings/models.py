@@ -152,6 +152,47 @@ class Booking(TimeStampedModel):
         return self.status not in RELEASED_STATUSES
 
 
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status changed"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+
+
+class EventChannel(models.TextChoices):
+    """Where a change came from: the booking channels, plus the scheduler's jobs and the payment provider."""
+
+    WEB = "web", "Web"
+    CHAT = "chat", "Chat"
+    PHONE = "phone", "Phone"
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+    SYSTEM = "system", "Scheduled job"
+    PAYMENT = "payment", "Payment provider"
+
+
+class BookingEvent(models.Model):
+    """One entry of a booking's history: who changed what, when, and through which channel. Append-only."""
+
+    booking = models.ForeignKey("Booking", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    from_status = models.CharField(max_length=20, choices=BookingStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=BookingStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True, help_text="Who, when no account acted: a guest's e-mail, a job's name.")
+    channel = models.CharField(max_length=10, choices=EventChannel.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="What changed, e.g. the previous and the new start.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["booking", "created_at"], name="booking_event_booking_time")]
+
+    def __str__(self) -> str:
+        change = f"{self.from_status} → {self.to_status}" if self.kind == EventKind.STATUS else self.get_kind_display()
+        return f"{self.booking_id} · {change} · {self.channel}"
+
+
 class BookingAddOn(models.Model):
     """An add-on on a booking, with the price and minutes it had when booked."""
 

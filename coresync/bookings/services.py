@@ -37,9 +37,10 @@ from coresync.core.transactions import on_commit
 
 from . import signals
 from .availability import build_grid, free_rooms_for_start, technician_order_for_start
-from .models import Booking, BookingAddOn, BookingStatus, Channel, IdempotencyKey
+from .models import Booking, BookingAddOn, BookingStatus, Channel, EventChannel, EventKind, IdempotencyKey
 from .pricing import Quote, quote_for
-from .selectors import addon_infos, booking_window_for, bookings_invalidate, local_clock, search_plan, service_info, viewer_tier
+from .selectors import addon_infos, booking_window_for, local_clock, search_plan, service_info, viewer_tier
+from .transitions import booking_record, booking_transition
 
 MAX_NOTES = 2000
 MAX_ATTEMPTS = 3
@@ -339,6 +340,8 @@ def _booking_insert(*, request: _Request, placement: _Placement) -> Booking:
                      amount=quote.item_amounts[("addon", a.id)])
         for a in request.addon_list
     ) if request.addon_list else []
+    booking_record(booking, kind=EventKind.CREATED, actor=request.customer, channel=request.channel, label=contact.email,
+                   to_status=booking.status)
     # Callers render the new booking at once: hand them its add-ons without another query.
     lines = booking.booking_addons.all()
     lines._result_cache, lines._prefetch_done = created, True
@@ -388,6 +391,20 @@ def booking_create_idempotent(
     return 201, rendered["body"], False
 
 
+def booking_change_deadline(booking: Booking) -> datetime:
+    """The last moment a guest may cancel or move ``booking`` online, free of charge."""
+    return booking.start - timedelta(hours=booking.location.free_cancellation_hours)
+
+
+def booking_changeable(booking: Booking, *, actor=None, now: datetime | None = None) -> bool:
+    """Whether ``booking_cancel`` / ``booking_reschedule`` would accept a change by ``actor`` now."""
+    try:
+        _check_changeable(booking, actor=actor, now=now or timezone.now())
+    except ApplicationError:
+        return False
+    return True
+
+
 def _check_changeable(booking: Booking, *, actor, now: datetime) -> None:
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.PENDING_PAYMENT):
         raise InvalidBookingState(f"This booking is {booking.get_status_display().lower()}.")
@@ -395,30 +412,39 @@ def _check_changeable(booking: Booking, *, actor, now: datetime) -> None:
         raise InvalidBookingState("This booking has already started.")
     staff = actor is not None and getattr(actor, "is_staff", False)
     hours = booking.location.free_cancellation_hours
-    if not staff and booking.start - now < timedelta(hours=hours):
+    if not staff and now > booking_change_deadline(booking):
         raise CancellationWindowClosed(
             f"Bookings can be changed online until {hours} hours before the start. Please call the spa."
         )
 
 
-def booking_cancel(*, booking: Booking, actor=None, reason: str = "", now: datetime | None = None) -> Booking:
+def _channel_of(actor, channel: str | None) -> str:
+    """The channel a change came through: given by the caller, else the admin for staff and the web for anyone else."""
+    if channel:
+        return channel
+    return EventChannel.ADMIN if actor is not None and getattr(actor, "is_staff", False) else EventChannel.WEB
+
+
+def booking_cancel(
+    *, booking: Booking, actor=None, reason: str = "", now: datetime | None = None, channel: str | None = None
+) -> Booking:
     """Cancel a booking (free until 24 h before the start; staff may cancel later)."""
     now = now or timezone.now()
     reason = clean_text(reason, field="reason", max_length=200)
     with transaction.atomic():
         booking = Booking.objects.select_related("location").select_for_update(of=("self",)).get(pk=booking.pk)
         _check_changeable(booking, actor=actor, now=now)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        booking.cancellation_reason = reason
-        booking.ics_sequence += 1
-        booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "ics_sequence", "updated_at"])
+        booking_transition(
+            booking, to=BookingStatus.CANCELLED, actor=actor, channel=_channel_of(actor, channel), reason=reason, now=now,
+            extra_fields={"cancelled_at": now, "cancellation_reason": reason, "ics_sequence": booking.ics_sequence + 1},
+        )
     on_commit(signals.booking_cancelled.send, sender=Booking, booking=booking)
     return booking
 
 
 def booking_reschedule(
-    *, booking: Booking, start: datetime, actor=None, technician: int | None = None, now: datetime | None = None
+    *, booking: Booking, start: datetime, actor=None, technician: int | None = None, now: datetime | None = None,
+    channel: str | None = None,
 ) -> Booking:
     """Move a booking to a new start (same rules as a new booking; the current technician is kept when free)."""
     now = now or timezone.now()
@@ -440,6 +466,10 @@ def booking_reschedule(
                 if technician is None and current.technician_id in placement.technician_ids:
                     placement.technician_ids.insert(0, current.technician_id)
                 previous_start = _booking_move(current, placement)
+                booking_record(current, kind=EventKind.RESCHEDULED, actor=actor, channel=_channel_of(actor, channel), data={
+                    "from": previous_start.isoformat(), "to": current.start.isoformat(), "technician": current.technician_id,
+                    "room": current.room_id,
+                })
             on_commit(signals.booking_rescheduled.send, sender=Booking, booking=current, previous_start=previous_start)
             return current
         except (IntegrityError, OperationalError) as error:
@@ -462,20 +492,62 @@ def _booking_move(booking: Booking, placement: _Placement) -> datetime:
     return previous
 
 
+def _transition_each(queryset, *, to: str, label: str, now: datetime) -> int:
+    """Move each booking of ``queryset`` to ``to``, one short transaction per booking (rows another writer holds are skipped)."""
+    moved = 0
+    for pk in list(queryset.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            booking = queryset.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if booking is None:
+                continue  # changed or locked meanwhile: the next run looks again
+            booking_transition(booking, to=to, channel=EventChannel.SYSTEM, label=label, now=now)
+        moved += 1
+    return moved
+
+
 def bookings_expire_holds(*, now: datetime | None = None) -> int:
     """Release ``pending_payment`` holds whose 15 minutes are up. Idempotent; returns how many expired."""
     now = now or timezone.now()
-    expired = Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now).update(
-        status=BookingStatus.EXPIRED, updated_at=now
-    )
-    if expired:
-        bookings_invalidate()  # update() sends no signals; the freed slots must show at once
-    return expired
+    due = Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
+    return _transition_each(due, to=BookingStatus.EXPIRED, label="hold expiry", now=now)
 
 
 def bookings_complete_past(*, now: datetime | None = None, grace: timedelta = timedelta(hours=2)) -> int:
     """Mark confirmed bookings that ended more than ``grace`` ago as completed. Idempotent."""
     now = now or timezone.now()
-    return Booking.objects.filter(status=BookingStatus.CONFIRMED, end__lte=now - grace).update(
-        status=BookingStatus.COMPLETED, updated_at=now
-    )
+    due = Booking.objects.filter(status=BookingStatus.CONFIRMED, end__lte=now - grace)
+    return _transition_each(due, to=BookingStatus.COMPLETED, label="auto-complete", now=now)
+
+
+def _booking_close(*, booking: Booking, to: str, actor, channel: str | None, reason: str, now: datetime | None) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if booking.start > now:
+            raise InvalidBookingState("This booking has not started yet.")
+        booking_transition(booking, to=to, actor=actor, channel=_channel_of(actor, channel), reason=reason, now=now)
+    return booking
+
+
+def booking_complete(*, booking: Booking, actor=None, channel: str | None = None, reason: str = "", now: datetime | None = None) -> Booking:
+    """The guest came and was served (front desk, technician's portal)."""
+    return _booking_close(booking=booking, to=BookingStatus.COMPLETED, actor=actor, channel=channel, reason=reason, now=now)
+
+
+def booking_mark_no_show(
+    *, booking: Booking, actor=None, channel: str | None = None, reason: str = "", now: datetime | None = None
+) -> Booking:
+    """The guest did not come. (The no-show fee, when payments are on, follows from the recorded event.)"""
+    return _booking_close(booking=booking, to=BookingStatus.NO_SHOW, actor=actor, channel=channel, reason=reason, now=now)
+
+
+def booking_confirm(*, booking: Booking, actor=None, channel: str = EventChannel.PAYMENT, reason: str = "") -> Booking:
+    """A held booking is paid: ``pending_payment`` → ``confirmed`` (idempotent: a confirmed booking stays as it is)."""
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if booking.status == BookingStatus.CONFIRMED:
+            return booking
+        booking_transition(booking, to=BookingStatus.CONFIRMED, actor=actor, channel=channel, reason=reason,
+                           extra_fields={"hold_expires_at": None})
+    _announce(booking)
+    return booking
