@@ -11,12 +11,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from coresync.core.formatting import format_time
+
 CACHE_KEY = "web:site-content"
+LOCATION_KEY = "web:site-location"
 VERSION_KEY = "web:site-content:version"
 DEMO_WIDTHS = {"hero": (480, 800, 1200), "cat": (480, 800), "gallery": (480, 800, 1200)}
 
@@ -110,7 +114,7 @@ class LocationView:
     cancellation_policy: str
     free_cancellation_hours: int
     guest_window_days: int
-    hours: tuple[tuple[str, str], ...]  # ("Monday", "09:00 – 21:00")
+    hours: tuple[tuple[str, str], ...]  # ("Monday", "9:00 AM – 9:00 PM")
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,9 @@ class SiteContent:
     def services(self) -> dict[str, ServiceView]:
         return {s.slug: s for c in self.categories for s in c.services}
 
-    def suite_services(self, word: str) -> list[ServiceView]:
-        """Services booked into the suite's room type (its slug names the suite, e.g. ``mens-suite``)."""
-        return [s for c in self.categories for s in c.services if word in s.room_type_slug]
+    def suite_services(self, room_types: tuple[str, ...]) -> list[ServiceView]:
+        """The catalog's services booked into one of the suite's room types (e.g. ``mens-suite``, ``barber``)."""
+        return [s for c in self.categories for s in c.services if s.room_type_slug in room_types]
 
 
 DEMO_GALLERIES = {
@@ -160,6 +164,11 @@ def _category_picture(category) -> Picture:
     return demo_picture(name if name in known else "cat-massages", DEMO_WIDTHS["cat"], (1200, 900), alt="")
 
 
+def _clock(value: time) -> str:
+    """An opening time as the chat and the e-mails write times: ``9:00 AM``."""
+    return format_time(datetime.combine(date(2000, 1, 3), value))
+
+
 def _location_view(location, hours) -> LocationView:
     return LocationView(
         name=location.name,
@@ -173,7 +182,7 @@ def _location_view(location, hours) -> LocationView:
         cancellation_policy=location.cancellation_policy,
         free_cancellation_hours=location.free_cancellation_hours,
         guest_window_days=location.guest_booking_window_days,
-        hours=tuple((h.get_weekday_display(), f"{h.opens:%H:%M} – {h.closes:%H:%M}") for h in hours),
+        hours=tuple((h.get_weekday_display(), f"{_clock(h.opens)} – {_clock(h.closes)}") for h in hours),
     )
 
 
@@ -256,6 +265,20 @@ def site_content() -> SiteContent:
     content = load_site_content()
     cache.set(CACHE_KEY, (version, content), timeout=settings.CATALOG_CACHE_SECONDS)
     return content
+
+
+def site_location() -> LocationView | None:
+    """The location alone (footer of pages that need nothing else): from the snapshot when it is warm,
+    otherwise one query, cached under the same version."""
+    found = cache.get_many([VERSION_KEY, CACHE_KEY, LOCATION_KEY])
+    version = found.get(VERSION_KEY) or "0"
+    for key in (CACHE_KEY, LOCATION_KEY):
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1].location if key == CACHE_KEY else entry[1]
+    location = _load_location()
+    cache.set(LOCATION_KEY, (version, location), timeout=settings.CATALOG_CACHE_SECONDS)
+    return location
 
 
 def site_content_invalidate() -> None:

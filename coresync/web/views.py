@@ -18,7 +18,9 @@ SUITES = {
             "Walnut, brass and low light. A barber chair, a steam room and two treatment rooms kept only "
             "for the suite, so you are never waiting in a corridor."
         ),
-        "room_word": "mens-suite",
+        # The suite's own room and its barber chairs: the catalog's services booked into these are listed.
+        "room_types": ("mens-suite", "barber"),
+        "cta": "Reserve the suite",
         "chat_prompt": "Book the men's suite",
     },
     "private": {
@@ -28,7 +30,8 @@ SUITES = {
             "A pool, a hammam and treatment beds for two, closed to everyone else for the length of your stay. "
             "Ideal for couples, a quiet birthday or a small group of friends."
         ),
-        "room_word": "private-spa",
+        "room_types": ("private-spa",),
+        "cta": "Reserve the private spa",
         "chat_prompt": "Book the private spa",
     },
 }
@@ -72,7 +75,7 @@ def suite(request, slug: str):
         slug=slug,
         suite=details,
         gallery=site.galleries[slug],
-        services=site.suite_services(details["room_word"]),
+        services=site.suite_services(details["room_types"]),
         chat_suggestions=[(details["chat_prompt"], details["chat_prompt"]), ("What is included?", f"What is included in {details['title']}?")],
     )
 

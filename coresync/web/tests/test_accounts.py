@@ -56,12 +56,16 @@ def test_account_pages_need_sign_in(client, demo_spa):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_my_bookings_lists_upcoming_and_cancels(client, demo_spa, premium_booking):
+def test_my_bookings_lists_upcoming_and_cancels_only_after_confirming(client, demo_spa, premium_booking):
     client.force_login(demo_spa.premium)
     html = client.get(reverse("web:my-bookings")).content.decode()
     assert premium_booking.reference in html and "Swedish Massage" in html
-    response = client.post(reverse("web:my-booking-cancel", args=[premium_booking.reference]))
-    assert response.status_code == 302
+    url = reverse("web:my-booking-cancel", args=[premium_booking.reference])
+    response = client.post(url)  # one tap: asks first
+    assert response.status_code == 302 and response["Location"].endswith("?action=cancel")
+    premium_booking.refresh_from_db()
+    assert premium_booking.status == BookingStatus.CONFIRMED
+    assert client.post(url, {"confirm": "yes"}).status_code == 302
     premium_booking.refresh_from_db()
     assert premium_booking.status == BookingStatus.CANCELLED
 
@@ -78,7 +82,7 @@ def test_cancel_inside_24_hours_is_refused_with_a_message(client, demo_spa, prem
     premium_booking.end = premium_booking.start + timedelta(hours=1)
     premium_booking.blocked_until = premium_booking.end
     premium_booking.save()
-    response = client.post(reverse("web:my-booking-cancel", args=[premium_booking.reference]), follow=True)
+    response = client.post(reverse("web:my-booking-cancel", args=[premium_booking.reference]), {"confirm": "yes"}, follow=True)
     assert "Please call the spa" in response.content.decode()
     premium_booking.refresh_from_db()
     assert premium_booking.status == BookingStatus.CONFIRMED
@@ -92,7 +96,7 @@ def test_reschedule_offers_free_times_and_moves_the_booking(client, demo_spa, pr
     slots = response.context["slots"]
     assert slots, "the engine offers free times"
     new_start = slots[0][0]
-    response = client.post(url, {"action": "reschedule", "start": new_start})
+    response = client.post(url, {"action": "reschedule", "start": new_start, "confirm": "yes"})
     assert response.status_code == 302
     premium_booking.refresh_from_db()
     assert premium_booking.start.isoformat()[:16] == timezone.datetime.fromisoformat(new_start).astimezone(premium_booking.start.tzinfo).isoformat()[:16]
@@ -101,7 +105,7 @@ def test_reschedule_offers_free_times_and_moves_the_booking(client, demo_spa, pr
 def test_booking_page_shows_the_customers_own_price(client, demo_spa, premium_booking):
     client.force_login(demo_spa.premium)
     html = client.get(reverse("web:my-booking", args=[premium_booking.reference])).content.decode()
-    assert str(premium_booking.total) in html
+    assert f"${premium_booking.total:,.2f}" in html
 
 
 def test_guest_manages_booking_through_signed_link(client, demo_spa, free_slot):
@@ -113,7 +117,7 @@ def test_guest_manages_booking_through_signed_link(client, demo_spa, free_slot):
     path = booking_manage_path(booking)
     html = client.get(path + "?action=cancel").content.decode()
     assert booking.reference in html and "Cancel this booking?" in html
-    response = client.post(path, {"action": "cancel"})
+    response = client.post(path, {"action": "cancel", "confirm": "yes"})
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED

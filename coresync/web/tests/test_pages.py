@@ -96,7 +96,7 @@ def test_service_detail_and_unknown_service(client, demo_spa):
 
 def test_contact_page_shows_address_hours_parking_and_map(client, demo_spa):
     html = client.get("/contact/").content.decode()
-    assert "425 Park Avenue South" in html and "Monday" in html and "09:00 – 21:00" in html
+    assert "425 Park Avenue South" in html and "Monday" in html and "9:00 AM – 9:00 PM" in html
     assert "Icon Parking" in html and "maps.google.com" in html
 
 
@@ -128,3 +128,32 @@ def test_static_assets_are_small(settings):
     assert (static / "img/hero-800.webp").stat().st_size < 40_000
     for css in ("styles.css", "ai-chat.css", "mobile_ios.css"):
         assert "http" not in (static / "css" / css).read_text()  # no external hosts
+
+
+def test_mens_suite_lists_what_the_catalog_puts_in_the_suite(client, demo_spa):
+    """Its own room and its barber chairs: every active service booked into them, read from the catalog."""
+    from coresync.catalog.models import Service
+
+    expected = list(
+        Service.objects.filter(active=True, required_room_type__slug__in=("mens-suite", "barber")).values_list("name", flat=True)
+    )
+    assert len(expected) > 2
+    html = client.get("/menssuite/").content.decode()
+    listed = re.findall(r'<a class="service-link" href="/services/[^"]+/"><span>([^<]+)</span>', html)
+    assert sorted(n.replace("&#x27;", "'") for n in listed) == sorted(expected)
+    for name in ("Classic Haircut", "Hot Towel Shave", "Beard Sculpt"):
+        assert name in html
+    # The list follows the catalog: a treatment taken off it disappears from the page.
+    beard = Service.objects.get(slug="beard-sculpt")
+    Service.objects.filter(pk=beard.pk).update(active=False)
+    from coresync.web.selectors import site_content_invalidate
+
+    site_content_invalidate()
+    assert "Beard Sculpt" not in client.get("/menssuite/").content.decode()
+    assert "Swedish Massage" not in html
+
+
+def test_private_spa_wording_fits_a_private_spa(client, demo_spa):
+    html = client.get("/private/").content.decode()
+    assert "Reserve the suite" not in html and "Reserve the private spa" in html
+    assert "Private Spa Couples Ritual" in html
