@@ -111,7 +111,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             await self._error(error_body("malformed_json", "The message is not valid JSON."))
             return
         await self.receive_json(content)

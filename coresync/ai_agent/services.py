@@ -45,6 +45,12 @@ class MessageTooLong(ValidationFailed):
         super().__init__(f"Messages can be at most {limit} characters.", fields={"message": [f"At most {limit} characters."]})
 
 
+class MessageNotText(ValidationFailed):
+    def __init__(self):
+        message = "The message is not valid text."
+        super().__init__(message, fields={"message": [message]})
+
+
 @dataclass
 class ChatResult:
     session_id: str
@@ -102,6 +108,8 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     raw = message if isinstance(message, str) else ""
     if len(raw) > settings.AI_MAX_MESSAGE_CHARS:
         raise MessageTooLong()
+    if not _encodable(raw):
+        raise MessageNotText()  # a lone surrogate ("\ud800") cannot be stored, shown or sent on
     user = user if _authenticated(user) else None
     prefetched = _prefetch(session_id)
     state = session_open(session_id=session_id, channel=channel, user=user, caller_phone=caller_phone, call_id=call_id,
@@ -131,6 +139,14 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
     state_save(state)
     return ChatResult(state.session_id, turn_reply.messages, state.public(), turn_reply.booking_id)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _prefetch(session_id) -> dict:

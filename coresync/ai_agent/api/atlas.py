@@ -69,7 +69,34 @@ def _event(body: bytes) -> dict | None:
         return None
     if not isinstance(event.get("from", ""), str | type(None)):
         return None
-    return event
+    # What is stored in a column must fit it and be storable text (PostgreSQL refuses NUL and lone surrogates).
+    limits = {"event_id": None, "type": 40, "call_id": 100, "from": 32}
+    for key, limit in limits.items():
+        value = event.get(key) or ""
+        if (limit and len(value) > limit) or not _storable_text(value):
+            return None
+    return _sanitized(event)
+
+
+def _storable_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _sanitized(value):
+    """The event without NUL characters or lone surrogates in any string (the caller's words keep the rest)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_sanitized(k): _sanitized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sanitized(v) for v in value]
+    return value
 
 
 @csrf_exempt

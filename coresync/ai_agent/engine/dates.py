@@ -245,15 +245,26 @@ def _place(text: str, position: int, minute: int, when: When) -> None:
 _DATE_HINT = re.compile(r"\b(" + "|".join(MONTHS) + r"|in \w+ (days?|weeks?|months?))\b")
 
 
+# No one books further ahead than this; a day beyond it (year 9999, "in 99999 weeks") is read as this far
+# ahead, so the reply explains the booking window instead of date arithmetic overflowing.
+FARTHEST_AHEAD = timedelta(days=3 * 366)
+
+
 def parse_when(text: str, today: date) -> When:
     """Read a day range and a time from folded text; empty ``When`` when nothing is said."""
     text = _words_to_digits(text)
     when = When()
-    days = _parse_days(text, today)
-    if days is None and _DATE_HINT.search(text):
-        days = _dateparser_days(text, today)
+    try:
+        days = _parse_days(text, today)
+        if days is None and _DATE_HINT.search(text):
+            days = _dateparser_days(text, today)
+    except OverflowError:  # a day past date.max ("in 9999999 weeks")
+        days = (today + FARTHEST_AHEAD, today + FARTHEST_AHEAD)
+    except ValueError:  # no such day ("2026-13-45")
+        days = None
     if days:
-        when.date_from, when.date_to = days
+        farthest = today + FARTHEST_AHEAD
+        when.date_from, when.date_to = (min(day, farthest) if day else day for day in days)
     _parse_time(text, when)
     if when.minute_from is not None and when.minute_to is not None and when.minute_to <= when.minute_from:
         when.minute_to = None

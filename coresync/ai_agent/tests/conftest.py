@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+SECRET = "whsec-test"  # the Atlas webhook secret in tests
 NEW_YORK = ZoneInfo("America/New_York")
 # Monday 23 November 2026, 09:00 in New York: guests may book until Thursday the 26th.
 FROZEN_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=NEW_YORK)
@@ -63,3 +68,28 @@ class Chat:
 @pytest.fixture
 def chat(demo_spa, frozen_now):
     return lambda **kwargs: Chat(**kwargs)
+
+
+def _signed(body: dict, *, secret=SECRET, timestamp=None):
+    raw = json.dumps(body).encode()
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = hmac.new(secret.encode(), f"{ts}.".encode() + raw, hashlib.sha256).hexdigest()
+    return raw, {"HTTP_X_ATLAS_TIMESTAMP": ts, "HTTP_X_ATLAS_SIGNATURE": f"v1={signature}"}
+
+
+def _event(n, kind="message", text=None, call="call-42", caller="+19175550100"):
+    body = {"event_id": f"evt-{n}", "type": kind, "call_id": call, "from": caller, "timestamp": int(time.time())}
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+@pytest.fixture
+def atlas(settings, client, demo_spa, frozen_now):
+    settings.ATLAS_WEBHOOK_SECRET = SECRET
+
+    def post(body, **kwargs):
+        raw, headers = _signed(body, **kwargs)
+        return client.post("/api/ai/atlas-webhook/", raw, content_type="application/json", **headers)
+
+    return post

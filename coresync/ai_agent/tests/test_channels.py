@@ -14,10 +14,9 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from coresync.ai_agent.models import AtlasLog, Conversation
+from coresync.ai_agent.tests.conftest import SECRET, _event
 from coresync.bookings.models import Booking
 from coresync.integrations.atlas.client import AtlasConnector, AtlasError
-
-SECRET = "whsec-test"
 
 
 @pytest.fixture
@@ -141,31 +140,6 @@ def test_manager_conversation_list_and_replay(client, demo_spa, frozen_now):
     session_id = listing["results"][0]["session_id"]
     replay = client.get(f"/api/v1/manager/conversations/{session_id}/").json()
     assert replay["turns_detail"][0]["message"] == "talk to a person" and replay["handoffs"][0]["status"] == "open"
-
-
-def _signed(body: dict, *, secret=SECRET, timestamp=None):
-    raw = json.dumps(body).encode()
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = hmac.new(secret.encode(), f"{ts}.".encode() + raw, hashlib.sha256).hexdigest()
-    return raw, {"HTTP_X_ATLAS_TIMESTAMP": ts, "HTTP_X_ATLAS_SIGNATURE": f"v1={signature}"}
-
-
-def _event(n, kind="message", text=None, call="call-42", caller="+19175550100"):
-    body = {"event_id": f"evt-{n}", "type": kind, "call_id": call, "from": caller, "timestamp": int(time.time())}
-    if text is not None:
-        body["text"] = text
-    return body
-
-
-@pytest.fixture
-def atlas(settings, client, demo_spa, frozen_now):
-    settings.ATLAS_WEBHOOK_SECRET = SECRET
-
-    def post(body, **kwargs):
-        raw, headers = _signed(body, **kwargs)
-        return client.post("/api/ai/atlas-webhook/", raw, content_type="application/json", **headers)
-
-    return post
 
 
 @pytest.mark.django_db
