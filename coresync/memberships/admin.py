@@ -13,7 +13,7 @@ class MembershipTierAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["member_number", "user", "tier", "status", "started_on", "renews_on", "card_on_file"]
     list_filter = ["tier", "status", "card_on_file"]
-    search_fields = ["member_number", "user__email", "user__name", "stripe_subscription_id"]
+    search_fields = ["member_number", "user__email", "user__name"]
     list_select_related = ["user", "tier"]
     autocomplete_fields = ["user"]
     date_hierarchy = "started_on"

@@ -25,7 +25,6 @@ class MembershipTier(TimeStampedModel):
     benefits = models.TextField(blank=True, help_text="One benefit per line.")
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
-    stripe_price_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["position", "monthly_price"]
@@ -51,8 +50,6 @@ class Membership(TimeStampedModel):
     started_on = models.DateField()
     renews_on = models.DateField(null=True, blank=True)
     card_on_file = models.BooleanField(default=False)
-    stripe_customer_id = models.CharField(max_length=100, blank=True)
-    stripe_subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-started_on"]
@@ -64,3 +61,22 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.member_number} · {self.tier} · {self.user}"
+
+
+class MembershipEvent(models.Model):
+    """A membership's history: started, status changes (past due, reactivated, cancelled), who and through which channel."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Membership.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Membership.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    channel = models.CharField(max_length=10, help_text="web, admin, payment (the payment provider), system (a scheduled job)")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} · {self.from_status or 'new'} → {self.to_status} · {self.channel}"

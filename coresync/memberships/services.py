@@ -14,6 +14,7 @@ from coresync.core.transactions import on_commit
 
 from . import signals
 from .models import Membership, MembershipTier
+from .transitions import membership_record, membership_transition
 
 
 def new_member_number() -> str:
@@ -26,8 +27,8 @@ def membership_create(
     tier: MembershipTier,
     started_on: date | None = None,
     card_on_file: bool = False,
-    stripe_customer_id: str = "",
-    stripe_subscription_id: str = "",
+    actor=None,
+    channel: str = "admin",
 ) -> Membership:
     """Start a membership; a user has at most one current membership (enforced by the database)."""
     started_on = started_on or timezone.localdate()
@@ -40,16 +41,33 @@ def membership_create(
                 started_on=started_on,
                 renews_on=started_on + relativedelta(months=1),
                 card_on_file=card_on_file,
-                stripe_customer_id=stripe_customer_id,
-                stripe_subscription_id=stripe_subscription_id,
             )
+            membership_record(membership, to=membership.status, actor=actor, channel=channel, label=user.email, reason="started")
     except IntegrityError:
         raise Conflict("This person already has a membership.", code="membership_exists") from None
     on_commit(signals.membership_created.send, sender=Membership, membership=membership)
     return membership
 
 
-def membership_cancel(*, membership: Membership) -> Membership:
-    Membership.objects.filter(pk=membership.pk).update(status=Membership.Status.CANCELLED, updated_at=timezone.now())
-    membership.refresh_from_db()
-    return membership
+def membership_cancel(*, membership: Membership, actor=None, channel: str = "admin", reason: str = "") -> Membership:
+    """End a membership now (its tier's prices and window stop at once). Cancelling twice changes nothing."""
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership_transition(locked, to=Membership.Status.CANCELLED, actor=actor, channel=channel, reason=reason)
+    return locked
+
+
+def membership_set_past_due(*, membership: Membership, actor=None, channel: str = "payment", reason: str = "") -> Membership:
+    """A renewal failed: the member keeps the tier while the payment is retried (dunning)."""
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership_transition(locked, to=Membership.Status.PAST_DUE, actor=actor, channel=channel, reason=reason)
+    return locked
+
+
+def membership_reactivate(*, membership: Membership, actor=None, channel: str = "payment", reason: str = "") -> Membership:
+    """A past-due renewal was paid."""
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership_transition(locked, to=Membership.Status.ACTIVE, actor=actor, channel=channel, reason=reason)
+    return locked
