@@ -79,16 +79,14 @@ class BookingAdmin(admin.ModelAdmin):
         "reference", "location", "customer", "customer_name", "customer_email", "customer_phone", "service", "technician",
         "room", "start", "end", "blocked_until", "status", "channel", "price_column", "tier_name", "currency", "subtotal",
         "discount", "tax", "total", "price_lines", "hold_expires_at", "cancelled_at", "cancellation_reason",
-        "rescheduled_from", "ai_session_id", "atlas_call_id", "google_calendar_event_id", "stripe_payment_intent_id",
-        "quickbooks_synced", "created_at", "updated_at",
+        "rescheduled_from", "ai_session_id", "atlas_call_id", "created_at", "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["reference", "status", "channel", "service", "technician", "room", "start", "end", "blocked_until"]}),
         ("Guest", {"fields": ["customer", "customer_name", "customer_email", "customer_phone", "notes"]}),
         ("Price", {"fields": ["tier_name", "price_column", "currency", "subtotal", "discount", "tax", "total", "price_lines"]}),
         ("History", {"fields": ["hold_expires_at", "cancelled_at", "cancellation_reason", "rescheduled_from", "created_at", "updated_at"]}),
-        ("Other systems", {"classes": ["collapse"], "fields": ["ai_session_id", "atlas_call_id", "google_calendar_event_id",
-                                                               "stripe_payment_intent_id", "quickbooks_synced"]}),
+        ("Other systems", {"classes": ["collapse"], "fields": ["ai_session_id", "atlas_call_id"]}),
     ]
 
     @admin.display(description="Start", ordering="start")

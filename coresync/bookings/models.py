@@ -110,9 +110,6 @@ class Booking(TimeStampedModel):
     # Traces into other systems.
     ai_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     atlas_call_id = models.CharField(max_length=100, blank=True, db_index=True)
-    google_calendar_event_id = models.CharField(max_length=200, blank=True)
-    stripe_payment_intent_id = models.CharField(max_length=100, blank=True, db_index=True)
-    quickbooks_synced = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["start"]
@@ -150,6 +147,20 @@ class Booking(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status not in RELEASED_STATUSES
+
+    # Vendor ids live in ``integrations.ExternalReference``, not here (one query each; not for hot paths).
+    @property
+    def quickbooks_synced(self) -> bool:
+        from coresync.integrations.references import is_synced
+
+        return is_synced(self, system="quickbooks", kind="sales_receipt")
+
+    @property
+    def google_calendar_event_id(self) -> str:
+        from coresync.integrations.references import external_ref
+
+        reference = external_ref(self, system="google_calendar", kind="event:master")
+        return reference.external_id if reference else ""
 
 
 class EventKind(models.TextChoices):

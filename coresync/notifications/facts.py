@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.http import urlencode
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+from coresync.core.formatting import format_date, format_money, format_time
+from coresync.core.links import booking_manage_url
+
+# Price lines the booking's quote writes beside the treatments; the e-mails show each once, by its own label.
+DISCOUNT_LINE, TAX_LINE = "discount", "tax"
 
 
 def money(amount: Decimal | int | str, currency: str = "USD") -> str:
-    value = Decimal(amount).quantize(Decimal("0.01"))
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{value:,}" if symbol else f"{value:,} {currency}"
+    return format_money(Decimal(amount), currency)
 
 
 def local_time(moment: datetime, zone: str) -> datetime:
@@ -29,14 +31,13 @@ def local_time(moment: datetime, zone: str) -> datetime:
 
 
 def format_day(moment: datetime) -> str:
-    """``Sunday, March 9, 2025`` (no platform-specific strftime flags)."""
-    return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
+    """``Sunday, March 9, 2025``."""
+    return format_date(moment, with_year=True)
 
 
 def format_clock(moment: datetime, *, zone_name: bool = True) -> str:
     """``3:00 PM EDT``: the abbreviation tells which side of a DST change the time is on."""
-    hour = moment.hour % 12 or 12
-    text = f"{hour}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+    text = format_time(moment)
     return f"{text} {moment.tzname()}" if zone_name else text
 
 
@@ -86,6 +87,10 @@ class BookingFacts:
     price_lines: tuple[PriceLine, ...] = ()
     duration_minutes: int = 0
     manage_link: str = ""
+    discount_label: str = "Member discount"
+    tax_label: str = "Sales tax"
+    ics_sequence: int = 0
+    previous_start: datetime | None = None
 
     @property
     def first_name(self) -> str:
@@ -110,6 +115,13 @@ class BookingFacts:
     @property
     def when_text(self) -> str:
         return f"{self.day_text}, {self.time_text}"
+
+    @property
+    def previous_when_text(self) -> str:
+        if self.previous_start is None:
+            return ""
+        previous = local_time(self.previous_start, self.place.timezone)
+        return f"{format_day(previous)}, {format_clock(previous)}"
 
     @property
     def total_text(self) -> str:
@@ -198,6 +210,19 @@ class MemberFacts:
         return f"{self.discount_percent.normalize():f}%" if self.discount_percent else ""
 
 
+@dataclass(frozen=True)
+class HandoffFacts:
+    """A conversation waiting for a person, as the manager's notice shows it (read by the concierge)."""
+
+    manager_email: str
+    channel: str
+    reason: str
+    contact: str
+    last_message: str
+    replay_url: str
+    place: PlaceFacts = field(default_factory=lambda: PlaceFacts(name="CoreSync Spa"))
+
+
 # --- From the database ------------------------------------------------------------
 
 
@@ -221,10 +246,14 @@ def place_facts(location) -> PlaceFacts:
 def booking_facts(booking) -> BookingFacts:
     """Everything the booking e-mails show; the booking should come with its relations selected."""
     addons = tuple(line.name for line in booking.booking_addons.all())
-    lines = tuple(
+    lines = [line for line in (booking.price_lines or []) if isinstance(line, dict)]
+    labels = {line.get("kind"): str(line.get("description", "")) for line in lines}
+    items = tuple(
         PriceLine(str(line.get("description", "")), money(line.get("amount", "0"), booking.currency))
-        for line in (booking.price_lines or [])
-        if isinstance(line, dict)
+        for line in lines
+        # The discount and the tax have their own rows (from the booking's totals): listing them here too
+        # showed "Sales tax" twice.
+        if line.get("kind") not in (DISCOUNT_LINE, TAX_LINE)
     )
     return BookingFacts(
         reference=booking.reference,
@@ -240,24 +269,16 @@ def booking_facts(booking) -> BookingFacts:
         total=booking.total,
         tax=booking.tax,
         discount=booking.discount,
-        paid=bool(booking.stripe_payment_intent_id),
+        paid=False,  # set from the payment record once online payment lands (payments app)
         addons=addons,
-        price_lines=lines,
+        price_lines=items,
         duration_minutes=int((booking.end - booking.start).total_seconds() // 60),
-        manage_link=_signed_manage_link(booking),
+        manage_link=booking_manage_url(booking),
+        discount_label=labels.get(DISCOUNT_LINE) or "Member discount",
+        tax_label=labels.get(TAX_LINE) or "Sales tax",
+        ics_sequence=booking.ics_sequence,
+        previous_start=booking.rescheduled_from,
     )
-
-
-def _signed_manage_link(booking) -> str:
-    """The web app's signed manage-booking link, when the web app is installed; else the settings template."""
-    try:
-        from coresync.web.links import booking_manage_url
-    except ImportError:
-        return ""
-    try:
-        return booking_manage_url(booking)
-    except Exception:  # URL not routed (yet): fall back rather than fail the e-mail
-        return ""
 
 
 def member_facts(membership) -> MemberFacts:
