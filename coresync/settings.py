@@ -148,6 +148,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "coresync"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache degrades to a miss when Redis is down or hung (coresync.core.cache): short socket timeouts,
+# then CACHE_RETRY_SECONDS without asking it. Sessions live in the database, the cache only in front.
+CACHE_SOCKET_TIMEOUT = float(env("CACHE_SOCKET_TIMEOUT", "0.25"))
+CACHE_RETRY_SECONDS = float(env("CACHE_RETRY_SECONDS", "5"))
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Auth --------------------------------------------------------------------
