@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "coresync.core",
     "coresync.outbox",
+    "coresync.integrations",
     "coresync.accounts",
     "coresync.catalog",
     "coresync.memberships",
