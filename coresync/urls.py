@@ -27,5 +27,6 @@ urlpatterns = [
 if settings.BENCH_ENDPOINTS:
     urlpatterns.append(path("bench/", include("bench.urls")))
 
+handler400 = core_api.bad_request
 handler404 = core_api.page_not_found
 handler500 = core_api.server_error

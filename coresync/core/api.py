@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
@@ -89,6 +90,17 @@ def json_500(request):
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def bad_request(request, exception=None):
+    """Django's 400s (a body past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` among them, which is really a 413)."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("request_too_large", "The request body is too large."), status=413)
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+    from django.views import defaults
+
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request, exception=None):

@@ -107,3 +107,9 @@ class ProviderError(ApplicationError):
         retryable = status in (408, 425, 429) or status >= 500
         message = f"{provider} answered {status}" + (f": {detail}" if detail else "")
         return cls(message, status=status, retryable=retryable, provider=provider)
+
+
+class RequestTooLarge(ApplicationError):
+    status_code = 413
+    code = "request_too_large"
+    default_message = "The request body is too large."

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 
@@ -20,6 +19,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from coresync.core import jsonsafe
 from coresync.core.api import error_body
 from coresync.core.transactions import delay_on_commit
 
@@ -57,7 +57,7 @@ def _reject(status: int, code: str, message: str, *, log_status: str, body: byte
 
 def _event(body: bytes) -> dict | None:
     try:
-        event = json.loads(body)
+        event = jsonsafe.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(event, dict):

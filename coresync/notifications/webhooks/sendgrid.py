@@ -8,7 +8,6 @@ SDK's ``EventWebhook`` helper does the check.
 from __future__ import annotations
 
 import binascii
-import json
 import logging
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from coresync.core import jsonsafe
 from coresync.core.api import error_body
 
 from ..tracking import sendgrid_events_apply
@@ -55,8 +55,8 @@ def sendgrid_events(request: HttpRequest) -> JsonResponse:
     ):
         return JsonResponse(error_body("invalid_signature", "The signature does not match."), status=401)
     try:
-        events = json.loads(payload)
-    except json.JSONDecodeError:
+        events = jsonsafe.loads(payload)
+    except ValueError:  # not JSON, or nested too deep
         return JsonResponse(error_body("malformed_json", "The body is not JSON."), status=400)
     if not isinstance(events, list):
         return JsonResponse(error_body("malformed_json", "Expected a list of events."), status=400)
