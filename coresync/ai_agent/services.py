@@ -29,7 +29,7 @@ from .engine.catalog_index import current_index
 from .engine.rules import RulesEngine, local_today
 from .engine.speech import Voice, speakable
 from .engine.text import clean
-from .models import AgentAction, Conversation, Handoff, Outcome
+from .models import AgentAction, AtlasLog, Conversation, Handoff, Outcome
 from .selectors import FAQ_ENTRIES_KEY, location_facts, user_by_phone
 from .state import DialogueState, session_key, state_load, state_save, valid_session_id
 
@@ -260,8 +260,9 @@ def conversation_end(*, call_id: str, now: datetime | None = None) -> int:
 
 
 def conversations_purge(*, older_than_days: int | None = None, now: datetime | None = None) -> int:
-    """Delete conversations (with their turns and handoffs) untouched for the retention period."""
+    """Delete conversations (with their turns and handoffs) untouched for the retention period, and Atlas events as old."""
     days = older_than_days if older_than_days is not None else settings.AI_CONVERSATION_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = Conversation.objects.filter(updated_at__lt=cutoff).delete()
+    AtlasLog.objects.filter(received_at__lt=cutoff).delete()  # the calls' raw events go with them
     return deleted

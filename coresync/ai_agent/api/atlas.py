@@ -2,8 +2,10 @@
 
 ``X-Atlas-Signature: v1=<hex>`` where hex = HMAC-SHA256(ATLAS_WEBHOOK_SECRET,
 "<X-Atlas-Timestamp>.<raw body>"); more than ``ATLAS_WEBHOOK_TOLERANCE``
-seconds off, or a bad/missing signature, is a 401. Every request is logged in
-``AtlasLog``; a repeated ``event_id`` is acknowledged and not processed twice.
+seconds off, or a bad/missing signature, is a 401, logged and counted but not
+stored (anyone can send those). Every signed event is kept in ``AtlasLog`` (purged
+with the conversations); a repeated ``event_id`` is acknowledged and not processed
+twice, ids longer than the column compared by a hash of the whole id.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -29,6 +33,8 @@ from ..services import MessageTooLong, caller_session, chat_turn
 logger = logging.getLogger("coresync.ai_agent.atlas")
 EVENT_TYPES = ("call.started", "message", "call.ended")
 MAX_LOGGED_BODY = 4000
+EVENT_ID_MAX = 100  # AtlasLog.event_id's length; longer ids are stored as a hash of the whole id
+REJECTED_COUNT_DAYS = 8
 
 
 def signature_valid(*, secret: str, timestamp: str, body: bytes, header: str, now: float | None = None) -> bool:
@@ -51,8 +57,45 @@ def signature_valid(*, secret: str, timestamp: str, body: bytes, header: str, no
 
 
 def _reject(status: int, code: str, message: str, *, log_status: str, body: bytes, error: str = "") -> JsonResponse:
-    AtlasLog.objects.create(status=log_status, raw_body=body[:MAX_LOGGED_BODY].decode("utf-8", "replace"), error=error or code)
+    """A signed but unusable body is kept (the provider sent it); an unsigned or stale one is only counted.
+
+    Anyone can post unsigned requests, so they never become rows: a log line and a
+    per-day counter (``rejected_requests``) say how many there were.
+    """
+    if log_status == AtlasLog.Status.REJECTED:
+        logger.warning("Atlas webhook request rejected (%s, %d bytes)", error or code, len(body))
+        _count_rejected()
+    else:
+        AtlasLog.objects.create(status=log_status, raw_body=body[:MAX_LOGGED_BODY].decode("utf-8", "replace"), error=error or code)
     return JsonResponse(error_body(code, message), status=status)
+
+
+def _rejected_key(day) -> str:
+    return f"ai:atlas:rejected:{day.isoformat()}"
+
+
+def _count_rejected() -> None:
+    key = _rejected_key(timezone.now().date())
+    try:
+        cache.add(key, 0, timeout=REJECTED_COUNT_DAYS * 86400)
+        cache.incr(key)
+    except Exception:  # a counter is not worth failing the answer for (cache down, key evicted)
+        logger.debug("could not count a rejected Atlas request", exc_info=True)
+
+
+def rejected_requests(day=None) -> int:
+    """How many unsigned or stale requests the webhook refused on ``day`` (today by default)."""
+    try:
+        return int(cache.get(_rejected_key(day or timezone.now().date())) or 0)
+    except Exception:
+        return 0
+
+
+def event_key(event_id: str) -> str:
+    """The stored (unique) form of an event id: itself when it fits the column, else a hash of all of it."""
+    if len(event_id) <= EVENT_ID_MAX:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()
 
 
 def _event(body: bytes) -> dict | None:
@@ -118,7 +161,7 @@ def atlas_webhook(request):
     try:
         with transaction.atomic():
             log = AtlasLog.objects.create(
-                event_id=event["event_id"][:100], event_type=kind[:40], call_id=event["call_id"][:100],
+                event_id=event_key(event["event_id"]), event_type=kind[:40], call_id=event["call_id"][:100],
                 caller=(event.get("from") or "")[:32], payload=event,
                 status=AtlasLog.Status.PROCESSED if kind in EVENT_TYPES else AtlasLog.Status.IGNORED,
             )  # fmt: skip
@@ -128,7 +171,7 @@ def atlas_webhook(request):
 
 
 def _duplicate(event: dict) -> JsonResponse:
-    first = AtlasLog.objects.filter(event_id=event["event_id"][:100]).first()
+    first = AtlasLog.objects.filter(event_id=event_key(event["event_id"])).first()
     body = {"status": "duplicate", "call_id": event["call_id"]}
     if first is not None and first.reply:
         body["reply"] = first.reply

@@ -149,7 +149,45 @@ def test_atlas_signatures(atlas, client):
     assert atlas(_event(3, text="hi"), timestamp=int(time.time()) - 301).status_code == 401
     unsigned = client.post("/api/ai/atlas-webhook/", json.dumps(_event(4, text="hi")), content_type="application/json")
     assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "invalid_signature"
-    assert AtlasLog.objects.filter(status="rejected").count() == 3
+
+
+@pytest.mark.django_db
+def test_rejected_atlas_requests_are_counted_not_stored(atlas):
+    from coresync.ai_agent.api.atlas import rejected_requests
+
+    before = rejected_requests()
+    for n in range(50):
+        assert atlas(_event(500 + n, text="hi"), secret="forged").status_code == 401
+    assert not AtlasLog.objects.exists()  # anyone can send these: no row per request
+    assert rejected_requests() == before + 50
+
+
+@pytest.mark.django_db
+def test_long_event_ids_are_compared_whole(atlas):
+    common = "evt-" + "x" * 120
+    first = atlas({**_event(0, text="where do I park?"), "event_id": common + "-first-event-of-the-call"})
+    second = atlas({**_event(0, text="what are your opening hours?"), "event_id": common + "-second-event-of-the-call"})
+    assert first.json()["reply"] != second.json()["reply"]
+    assert second.json().get("status") != "duplicate"
+    assert Conversation.objects.get().turns == 2
+    again = atlas({**_event(0, text="what are your opening hours?"), "event_id": common + "-second-event-of-the-call"})
+    assert again.json()["status"] == "duplicate" and Conversation.objects.get().turns == 2
+
+
+@pytest.mark.django_db
+def test_old_atlas_events_are_purged_with_the_conversations(atlas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from coresync.ai_agent.services import conversations_purge
+
+    atlas(_event(600, text="hi"))
+    atlas(_event(601, text="where do I park?"))
+    AtlasLog.objects.filter(event_id="evt-600").update(received_at=timezone.now() - timedelta(days=400))
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(days=400))
+    conversations_purge(older_than_days=90)
+    assert list(AtlasLog.objects.values_list("event_id", flat=True)) == ["evt-601"]
 
 
 @pytest.mark.django_db
