@@ -8,6 +8,7 @@ README's configuration table.
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
+    "axes",
     "coresync.core",
     "coresync.outbox",
     "coresync.integrations",
@@ -84,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "coresync.urls"
@@ -164,6 +167,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+AUTHENTICATION_BACKENDS = [
+    "coresync.accounts.security.LoginLockoutBackend",  # django-axes: refuses locked-out sign-ins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one e-mail address, or from one
+# client address, lock sign-in (web and admin) for LOGIN_LOCKOUT_MINUTES; a successful sign-in resets it.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "coresync.core.ratelimit.client_ip"
+AXES_USERNAME_CALLABLE = "coresync.accounts.security.login_username"
+AXES_LOCKOUT_CALLABLE = "coresync.accounts.security.locked_out"
+AXES_VERBOSE = False
+PASSWORD_RESET_EMAIL_RATE_LIMIT = env("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/hour")
+PASSWORD_RESET_IP_RATE_LIMIT = env("PASSWORD_RESET_IP_RATE_LIMIT", "10/hour")
 LOGIN_REDIRECT_URL = "/"
 
 # --- Internationalisation ----------------------------------------------------
@@ -340,5 +359,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from coresync.accounts.security import PasswordResetView
+
 from . import account_views, views
 from .forms import EmailLoginForm
 
@@ -9,7 +11,7 @@ app_name = "web"
 password_reset = [
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        PasswordResetView.as_view(  # rate-limited per address and per client (coresync.accounts.security)
             template_name="registration/password_reset_form.html",
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
