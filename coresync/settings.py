@@ -294,6 +294,8 @@ SENDGRID_API_KEY = env("SENDGRID_API_KEY")
 # Public key (base64 DER, as shown in SendGrid > Mail Settings > Event Webhook) used to
 # verify the signed Event Webhook; without it the webhook refuses every request.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY")
+# Seconds a signed Event Webhook timestamp may be off from our clock (older or newer is refused: no replays).
+SENDGRID_WEBHOOK_TOLERANCE = env_int("SENDGRID_WEBHOOK_TOLERANCE", 300)
 SENDGRID_TIMEOUT_SECONDS = env_int("SENDGRID_TIMEOUT_SECONDS", 10)
 # Fallback for locations without their own Google Business review link.
 NOTIFICATIONS_GOOGLE_REVIEW_URL = env("GOOGLE_REVIEW_URL")

@@ -6,7 +6,8 @@ import io
 import unicodedata
 from datetime import UTC, datetime
 
-from icalendar import Calendar, Event
+from django.conf import settings
+from icalendar import Calendar, Event, vCalAddress, vText
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -26,19 +27,46 @@ def ascii_only(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
-def booking_ics(facts: BookingFacts, *, now: datetime | None = None) -> bytes:
-    """One VEVENT in UTC; the UID is stable per booking so calendars update it in place."""
+def booking_ics(facts: BookingFacts, *, method: str = "REQUEST", now: datetime | None = None) -> bytes:
+    """One VEVENT in UTC, the same UID for every mail of a booking, so calendars update it in place.
+
+    ``SEQUENCE`` is the booking's ``ics_sequence`` (+1 on each reschedule and on
+    the cancellation): a calendar applies an update only when it is higher than
+    what it holds. ``method="CANCEL"`` removes the event (RFC 5546 §3.2.5).
+    """
+    cancelled = method == "CANCEL"
     calendar = Calendar()
     calendar.add("prodid", ICS_PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = Event()
-    event.add("uid", f"{facts.reference}@coresync")
+    event.add("uid", booking_ics_uid(facts.reference))
+    event.add("sequence", facts.ics_sequence)
     event.add("dtstamp", (now or datetime.now(UTC)).astimezone(UTC))
     event.add("dtstart", facts.start.astimezone(UTC))
     event.add("dtend", facts.end.astimezone(UTC))
-    event.add("summary", ascii_only(f"{facts.service_name} at {facts.place.name}"))
+    event.add("summary", ascii_only(f"{'Cancelled: ' if cancelled else ''}{facts.service_name} at {facts.place.name}"))
     event.add("location", ascii_only(facts.place.address_one_line or facts.place.name))
+    organizer = vCalAddress(f"mailto:{facts.place.email or settings.DEFAULT_FROM_EMAIL}")
+    organizer.params["cn"] = vText(ascii_only(facts.place.name))
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{facts.guest_email}")
+    attendee.params.update({"cn": vText(ascii_only(facts.guest_name or facts.guest_email)), "rsvp": "FALSE",
+                            "partstat": "ACCEPTED", "role": "REQ-PARTICIPANT"})
+    event.add("attendee", attendee)
+    event.add("description", ascii_only("\n".join(_ics_description(facts))))
+    event.add("url", facts.manage_url())
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def booking_ics_uid(reference: str) -> str:
+    return f"{reference}@coresync"
+
+
+def _ics_description(facts: BookingFacts) -> list[str]:
     description = [
         f"Booking reference: {facts.reference}",
         f"Service: {facts.service_name}",
@@ -51,12 +79,7 @@ def booking_ics(facts: BookingFacts, *, now: datetime | None = None) -> bytes:
     ]
     if facts.place.phone:
         description.append(f"Spa: {facts.place.phone}")
-    event.add("description", ascii_only("\n".join(description)))
-    event.add("url", facts.manage_url())
-    event.add("status", "CONFIRMED")
-    event.add("transp", "OPAQUE")
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return description
 
 
 # --- The membership card ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Compose the four e-mails from plain facts: subject, text, HTML, attachments and headers.
+"""Compose the e-mails from plain facts: subject, text, HTML, attachments and headers.
 
 Pure rendering: no database, no sending. ``services`` feeds it facts read from
 the database; the preview page and the screenshot test feed it sample facts.
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from .attachments import booking_ics, membership_card_pdf
-from .facts import BookingFacts, MemberFacts, format_clock
+from .facts import BookingFacts, HandoffFacts, MemberFacts, format_clock
 from .models import EmailKind
 
 
@@ -27,7 +27,7 @@ class ComposedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def compose(kind: str, facts: BookingFacts | MemberFacts, *, unsubscribe_url: str = "") -> ComposedEmail:
+def compose(kind: str, facts: BookingFacts | MemberFacts | HandoffFacts, *, unsubscribe_url: str = "") -> ComposedEmail:
     """Render one e-mail. ``unsubscribe_url`` is required for the kinds a guest may switch off."""
     builder = _BUILDERS[EmailKind(kind)]
     subject, context, attachments = builder(facts)
@@ -43,16 +43,23 @@ def compose(kind: str, facts: BookingFacts | MemberFacts, *, unsubscribe_url: st
         # RFC 8058 one-click: mail clients POST to the URL; the body link shows a confirm button.
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    recipient = facts.guest_email if isinstance(facts, BookingFacts) else facts.member_email
     return ComposedEmail(
         kind=kind,
-        to=recipient,
+        to=_recipient(facts),
         subject=subject,
         text=render_to_string(f"emails/{kind}.txt", context).strip() + "\n",
         html=render_to_string(f"emails/{kind}.html", context),
         attachments=attachments,
         headers=headers,
     )
+
+
+def _recipient(facts) -> str:
+    if isinstance(facts, BookingFacts):
+        return facts.guest_email
+    if isinstance(facts, MemberFacts):
+        return facts.member_email
+    return facts.manager_email
 
 
 def _booking_context(booking: BookingFacts, preheader: str) -> dict:
@@ -65,11 +72,32 @@ def _booking_context(booking: BookingFacts, preheader: str) -> dict:
     }
 
 
+def _invite(booking: BookingFacts, *, method: str = "REQUEST") -> tuple[str, bytes, str]:
+    return ("coresync-" + booking.reference.lower() + ".ics", booking_ics(booking, method=method), "text/calendar")
+
+
 def _confirmation(booking: BookingFacts):
     subject = f"Confirmed: {booking.service_name} on {booking.day_text} · {booking.reference}"
     context = _booking_context(booking, f"{booking.when_text} with {booking.technician_name}. Reference {booking.reference}.")
-    invite = ("coresync-" + booking.reference.lower() + ".ics", booking_ics(booking), "text/calendar")
-    return subject, context, [invite]
+    return subject, context, [_invite(booking)]
+
+
+def _rescheduled(booking: BookingFacts):
+    subject = f"Moved: {booking.service_name} now on {booking.day_text} at {format_clock(booking.start_local)} · {booking.reference}"
+    context = _booking_context(booking, f"Your new time: {booking.when_text} with {booking.technician_name}.")
+    return subject, context, [_invite(booking)]
+
+
+def _cancelled(booking: BookingFacts):
+    subject = f"Cancelled: {booking.service_name} on {booking.day_text} · {booking.reference}"
+    context = _booking_context(booking, f"Your {booking.service_name} on {booking.day_text} is cancelled.")
+    return subject, context, [_invite(booking, method="CANCEL")]
+
+
+def _handoff_notice(handoff: HandoffFacts):
+    subject = "Concierge handoff: a guest asked for a person"
+    context = {"handoff": handoff, "preheader": f"{handoff.reason} · {handoff.contact or 'no contact given'}"}
+    return subject, context, []
 
 
 def _reminder(booking: BookingFacts):
@@ -111,4 +139,7 @@ _BUILDERS = {
     EmailKind.BOOKING_REMINDER: _reminder,
     EmailKind.REVIEW_REQUEST: _review_request,
     EmailKind.MEMBERSHIP_WELCOME: _membership_welcome,
+    EmailKind.BOOKING_RESCHEDULED: _rescheduled,
+    EmailKind.BOOKING_CANCELLED: _cancelled,
+    EmailKind.HANDOFF_NOTICE: _handoff_notice,
 }

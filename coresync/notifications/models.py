@@ -1,9 +1,14 @@
 """E-mail log and notification preferences.
 
 ``EmailLog`` is both the audit trail and the lock that makes every automated
-e-mail go out exactly once: one row per (booking, kind) or (membership, kind),
-enforced by the database, and a ``sending`` state claimed with a conditional
-UPDATE before any mail leaves (see ``notifications.services``).
+e-mail go out exactly once: one row per (booking, kind, sequence), per
+(membership, kind), or per ``dedupe_key`` for a message that belongs to neither
+(a manager's handoff notice), enforced by the database, and a ``sending`` state
+claimed with a conditional UPDATE before any mail leaves (see ``notifications.services``).
+
+``sequence`` is the booking's ``ics_sequence`` at the change a mail announces
+(0 for the confirmation, reminder and review request), so two reschedules are
+two e-mails while a retried task is still one.
 """
 
 from __future__ import annotations
@@ -20,12 +25,22 @@ class EmailKind(models.TextChoices):
     BOOKING_REMINDER = "booking_reminder", "24 h reminder"
     REVIEW_REQUEST = "review_request", "Review request"
     MEMBERSHIP_WELCOME = "membership_welcome", "Membership welcome"
+    BOOKING_RESCHEDULED = "booking_rescheduled", "Booking rescheduled"
+    BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+    HANDOFF_NOTICE = "handoff_notice", "Concierge handoff (to the manager)"
 
 
 # Kinds a guest may switch off with NotificationPreference.email_enabled; the
 # others are part of the transaction the guest made and always go out.
 OPTIONAL_KINDS = frozenset({EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST})
-BOOKING_KINDS = frozenset({EmailKind.BOOKING_CONFIRMATION, EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST})
+BOOKING_KINDS = frozenset({
+    EmailKind.BOOKING_CONFIRMATION, EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST,
+    EmailKind.BOOKING_RESCHEDULED, EmailKind.BOOKING_CANCELLED,
+})
+# One e-mail per change of the booking: their log rows carry the booking's ics_sequence.
+CHANGE_KINDS = frozenset({EmailKind.BOOKING_RESCHEDULED, EmailKind.BOOKING_CANCELLED})
+# Kinds that wait in 'queued' until due; every other queued row is a send whose task never ran.
+SCHEDULED_KINDS = frozenset({EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST})
 
 
 class EmailStatus(models.TextChoices):
@@ -50,6 +65,14 @@ class EmailLog(TimeStampedModel):
         "memberships.Membership", null=True, blank=True, on_delete=models.CASCADE, related_name="email_logs"
     )
     kind = models.CharField(max_length=32, choices=EmailKind.choices)
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="The booking's ics_sequence for the change this mail announces (0 for one-off kinds)."
+    )
+    dedupe_key = models.CharField(
+        max_length=200, blank=True, help_text="For a message of neither a booking nor a membership: once per key."
+    )
+    body_text = models.TextField(blank=True, help_text="The stored message, for kinds rendered when queued.")
+    body_html = models.TextField(blank=True)
     recipient = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
@@ -74,12 +97,18 @@ class EmailLog(TimeStampedModel):
         verbose_name_plural = "e-mail log"
         constraints = [
             models.CheckConstraint(
-                condition=Q(booking__isnull=False, membership__isnull=True)
-                | Q(booking__isnull=True, membership__isnull=False),
-                name="email_log_booking_xor_membership",
+                condition=Q(booking__isnull=False, membership__isnull=True, dedupe_key="")
+                | Q(booking__isnull=True, membership__isnull=False, dedupe_key="")
+                | (Q(booking__isnull=True, membership__isnull=True) & ~Q(dedupe_key="")),
+                name="email_log_one_owner",
             ),
             models.UniqueConstraint(
-                fields=["booking", "kind"], condition=Q(booking__isnull=False), name="email_log_once_per_booking_kind"
+                fields=["booking", "kind", "sequence"],
+                condition=Q(booking__isnull=False),
+                name="email_log_once_per_booking_kind_change",
+            ),
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="email_log_once_per_dedupe_key"
             ),
             models.UniqueConstraint(
                 fields=["membership", "kind"],
@@ -93,8 +122,29 @@ class EmailLog(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        subject = self.booking.reference if self.booking_id else f"membership {self.membership_id}"
+        if self.booking_id:
+            subject = self.booking.reference
+        elif self.membership_id:
+            subject = f"membership {self.membership_id}"
+        else:
+            subject = self.dedupe_key
         return f"{self.get_kind_display()} · {subject} · {self.status}"
+
+
+class SendGridEvent(models.Model):
+    """One provider event applied to the log, by SendGrid's ``sg_event_id``: a replayed batch changes nothing."""
+
+    sg_event_id = models.CharField(max_length=100, unique=True)
+    email_log = models.ForeignKey(EmailLog, on_delete=models.CASCADE, related_name="provider_events")
+    event = models.CharField(max_length=32)
+    happened_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SendGrid event"
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.sg_event_id}"
 
 
 class NotificationPreference(TimeStampedModel):

@@ -10,7 +10,7 @@ import logging
 
 from django.dispatch import receiver
 
-from coresync.bookings.signals import booking_confirmed, booking_rescheduled
+from coresync.bookings.signals import booking_cancelled, booking_confirmed, booking_rescheduled
 from coresync.core.transactions import delay_on_commit
 from coresync.memberships.signals import membership_created
 
@@ -28,6 +28,13 @@ def on_booking_confirmed(sender, booking, **kwargs) -> None:
 def on_booking_rescheduled(sender, booking, previous_start=None, **kwargs) -> None:
     # A reminder already sent for the old time goes out again for the new one.
     delay_on_commit(tasks.rearm_booking_reminder, booking.pk)
+    # The sequence the change gave the booking names this change: one mail per reschedule.
+    delay_on_commit(tasks.send_booking_rescheduled, booking.pk, booking.ics_sequence)
+
+
+@receiver(booking_cancelled, dispatch_uid="notifications.booking_cancelled")
+def on_booking_cancelled(sender, booking, **kwargs) -> None:
+    delay_on_commit(tasks.send_booking_cancelled, booking.pk, booking.ics_sequence)
 
 
 @receiver(membership_created, dispatch_uid="notifications.membership_created")

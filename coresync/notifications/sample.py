@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from .facts import BookingFacts, MemberFacts, PlaceFacts, PriceLine
+from .facts import BookingFacts, HandoffFacts, MemberFacts, PlaceFacts, PriceLine
 
 SAMPLE_PLACE = PlaceFacts(
     name="CoreSync Spa & Wellness Club",
@@ -65,5 +65,17 @@ def sample_member() -> MemberFacts:
             "Priority access to the private spa",
             "One complimentary guest pass each month",
         ),
+        place=SAMPLE_PLACE,
+    )
+
+
+def sample_handoff() -> HandoffFacts:
+    return HandoffFacts(
+        manager_email="manager@coresync.test",
+        channel="web",
+        reason="Asked for a person",
+        contact="amelia@example.com",
+        last_message="Could someone call me about a couples package?",
+        replay_url="https://spa.example/admin/ai_agent/conversation/1/change/",
         place=SAMPLE_PLACE,
     )

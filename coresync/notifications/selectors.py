@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from coresync.bookings.models import Booking, BookingStatus
 from coresync.memberships.models import Membership
 
-from .models import EmailKind, EmailLog, EmailStatus, NotificationPreference
+from .models import SCHEDULED_KINDS, EmailKind, EmailLog, EmailStatus, NotificationPreference
 
 REMINDER_LEAD = timedelta(hours=24)
 REVIEW_DELAY = timedelta(hours=2)
@@ -66,6 +66,22 @@ def bookings_missing_confirmation(*, now: datetime) -> QuerySet[Booking]:
     )
 
 
+def bookings_missing_change_notice(*, now: datetime) -> QuerySet[Booking]:
+    """Bookings whose latest reschedule or cancellation has no e-mail row (the dispatch was lost)."""
+    this_change = EmailLog.objects.filter(booking=OuterRef("pk"), sequence=OuterRef("ics_sequence"))
+    moved = Q(status=BookingStatus.CONFIRMED, rescheduled_from__isnull=False, start__gt=now) & ~Exists(
+        this_change.filter(kind=EmailKind.BOOKING_RESCHEDULED)
+    )
+    cancelled = Q(status=BookingStatus.CANCELLED) & ~Exists(this_change.filter(kind=EmailKind.BOOKING_CANCELLED))
+    return (
+        Booking.objects.filter(
+            ics_sequence__gt=0, updated_at__lte=now - DISPATCH_GRACE, updated_at__gt=now - MISSED_LOOKBACK
+        )
+        .filter(moved | cancelled)
+        .order_by("updated_at")[:BATCH_SIZE]
+    )
+
+
 def memberships_missing_welcome(*, now: datetime) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(
@@ -86,11 +102,7 @@ def email_logs_to_retry(*, now: datetime) -> QuerySet[EmailLog]:
             Q(status=EmailStatus.FAILED, next_attempt_at__lte=now)
             | Q(status=EmailStatus.SENDING, claimed_at__lt=stale_claim)
             # Reminders and review requests wait in 'queued' until due; their sweeps pick them up.
-            | Q(
-                status=EmailStatus.QUEUED,
-                updated_at__lte=now - DISPATCH_GRACE,
-                kind__in=[EmailKind.BOOKING_CONFIRMATION, EmailKind.MEMBERSHIP_WELCOME],
-            )
+            | (Q(status=EmailStatus.QUEUED, updated_at__lte=now - DISPATCH_GRACE) & ~Q(kind__in=SCHEDULED_KINDS))
         )
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:BATCH_SIZE]

@@ -2,8 +2,10 @@
 
 Exactly once rests on two things:
 
-1. ``EmailLog`` has one row per (booking, kind) / (membership, kind), a database
-   uniqueness rule, so two workers can never create two rows.
+1. ``EmailLog`` has one row per (booking, kind, sequence) / (membership, kind) /
+   dedupe key, a database uniqueness rule, so two workers can never create two rows.
+   ``sequence`` is the booking's ``ics_sequence`` for the change a mail announces
+   (a reschedule, a cancellation), 0 for the others.
 2. Before any mail leaves, the row is *claimed*: one conditional UPDATE moves it
    from ``queued`` (or ``failed`` past its backoff, or ``sending`` whose claim
    has expired) to ``sending`` with a fresh token. The database lets exactly one
@@ -14,6 +16,10 @@ A worker killed mid-send leaves ``sending``; once the claim is older than
 ``NOTIFICATIONS_SENDING_TIMEOUT_SECONDS`` the retry job claims it again. (The one
 window that cannot be closed from our side: the provider accepted the mail and
 the worker died before the UPDATE. That resends once, after the timeout.)
+
+Every entry point takes ids (and the message's own facts when they live in
+another app, like a handoff), so moving the dispatch onto an outbox is a change
+of caller, not of this module.
 """
 
 from __future__ import annotations
@@ -36,8 +42,16 @@ from coresync.memberships.models import Membership
 
 from . import selectors
 from .emails import ComposedEmail, compose
-from .facts import booking_facts, member_facts
-from .models import DONE_STATUSES, OPTIONAL_KINDS, EmailKind, EmailLog, EmailStatus, NotificationPreference
+from .facts import HandoffFacts, booking_facts, member_facts
+from .models import (
+    CHANGE_KINDS,
+    DONE_STATUSES,
+    OPTIONAL_KINDS,
+    EmailKind,
+    EmailLog,
+    EmailStatus,
+    NotificationPreference,
+)
 from .unsubscribe import unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -52,12 +66,44 @@ def _event(name: str, now: datetime, **detail) -> dict:
 # --- Entry points (called by tasks, receivers and the admin) -------------------------------
 
 
-def booking_email_send(*, booking_id: int, kind: str, now: datetime | None = None) -> EmailLog | None:
-    """Send ``kind`` for a booking unless it already went out. Never raises for a delivery problem."""
+def booking_email_send(
+    *, booking_id: int, kind: str, sequence: int = 0, now: datetime | None = None
+) -> EmailLog | None:
+    """Send ``kind`` for a booking unless it already went out. Never raises for a delivery problem.
+
+    ``sequence`` names the change a rescheduled / cancelled mail announces (the
+    booking's ``ics_sequence`` right after it); one mail per change, however often this runs.
+    """
     if not Booking.objects.filter(pk=booking_id).exists():
         logger.warning("email %s: booking %s does not exist", kind, booking_id)
         return None
-    log, _ = EmailLog.objects.get_or_create(booking_id=booking_id, kind=kind)
+    sequence = sequence if kind in CHANGE_KINDS else 0
+    log, _ = EmailLog.objects.get_or_create(booking_id=booking_id, kind=kind, sequence=sequence)
+    return email_deliver(log_id=log.pk, now=now)
+
+
+def handoff_notice_send(*, handoff_id: int, facts: HandoffFacts, now: datetime | None = None) -> EmailLog:
+    """E-mail the manager about a conversation waiting for a person: once per handoff, retried like every mail."""
+    composed = compose(EmailKind.HANDOFF_NOTICE, facts)
+    return message_email_send(dedupe_key=f"handoff:{handoff_id}", composed=composed, now=now)
+
+
+def message_email_send(*, dedupe_key: str, composed: ComposedEmail, now: datetime | None = None) -> EmailLog:
+    """Send a message of neither a booking nor a membership, once per ``dedupe_key``.
+
+    The message is stored on its log row when first queued, so the retry job
+    (``emails_retry_due``) can send it again without the caller.
+    """
+    log, _ = EmailLog.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "kind": composed.kind,
+            "recipient": composed.to,
+            "subject": composed.subject[:200],
+            "body_text": composed.text,
+            "body_html": composed.html,
+        },
+    )
     return email_deliver(log_id=log.pk, now=now)
 
 
@@ -87,6 +133,9 @@ def emails_retry_due(*, now: datetime | None = None) -> int:
     results = [email_deliver(log_id=pk, now=now) for pk in list(selectors.email_logs_to_retry(now=now))]
     for booking_id in list(selectors.bookings_missing_confirmation(now=now).values_list("pk", flat=True)):
         results.append(booking_email_send(booking_id=booking_id, kind=EmailKind.BOOKING_CONFIRMATION, now=now))
+    for booking in list(selectors.bookings_missing_change_notice(now=now).only("pk", "status", "ics_sequence")):
+        kind = EmailKind.BOOKING_CANCELLED if booking.status == BookingStatus.CANCELLED else EmailKind.BOOKING_RESCHEDULED
+        results.append(booking_email_send(booking_id=booking.pk, kind=kind, sequence=booking.ics_sequence, now=now))
     for membership_id in list(selectors.memberships_missing_welcome(now=now).values_list("pk", flat=True)):
         results.append(membership_welcome_send(membership_id=membership_id, now=now))
     return _count_sent(results)
@@ -150,6 +199,10 @@ def email_deliver(*, log_id: int, now: datetime | None = None) -> EmailLog:
     ).get(pk=log_id)
     if token is None:
         return log  # sent already, in flight elsewhere, or waiting for its backoff
+    return _deliver_claimed(log, token, now)
+
+
+def _deliver_claimed(log: EmailLog, token: str, now: datetime) -> EmailLog:
     try:
         decision, reason = _decide(log, now)
         if decision == WAIT:
@@ -189,12 +242,16 @@ def _claim(log_id: int, now: datetime) -> str | None:
 
 def _decide(log: EmailLog, now: datetime) -> tuple[str, str]:
     """Is this mail still wanted, right now? Read from fresh rows, after the claim."""
+    if log.dedupe_key:
+        return SEND, ""
     if log.membership_id:
         if log.membership.status == Membership.Status.CANCELLED:
             return SKIP, "membership was cancelled"
         return SEND, ""
     booking = log.booking
     decision, reason = _BOOKING_RULES[log.kind](booking, now)
+    if decision == SEND and log.kind in CHANGE_KINDS and log.sequence < booking.ics_sequence:
+        return SKIP, "a later change superseded this one"
     if decision != SEND:
         return decision, reason
     if log.kind in OPTIONAL_KINDS and selectors.email_opted_out(email=booking.customer_email, user_id=booking.customer_id):
@@ -227,14 +284,34 @@ def _review_request_wanted(booking: Booking, now: datetime) -> tuple[str, str]:
     return SEND, ""
 
 
+def _rescheduled_wanted(booking: Booking, now: datetime) -> tuple[str, str]:
+    return _confirmation_wanted(booking, now)
+
+
+def _cancelled_wanted(booking: Booking, now: datetime) -> tuple[str, str]:
+    if booking.status != BookingStatus.CANCELLED:
+        return SKIP, f"booking is {booking.status}"
+    confirmed = EmailLog.objects.filter(
+        booking_id=booking.pk, kind=EmailKind.BOOKING_CONFIRMATION, status__in=DONE_STATUSES
+    ).exists()
+    if not confirmed:
+        return SKIP, "the guest was never sent a confirmation"
+    return SEND, ""
+
+
 _BOOKING_RULES = {
     EmailKind.BOOKING_CONFIRMATION: _confirmation_wanted,
     EmailKind.BOOKING_REMINDER: _reminder_wanted,
     EmailKind.REVIEW_REQUEST: _review_request_wanted,
+    EmailKind.BOOKING_RESCHEDULED: _rescheduled_wanted,
+    EmailKind.BOOKING_CANCELLED: _cancelled_wanted,
 }
 
 
 def _compose_for(log: EmailLog) -> ComposedEmail:
+    if log.dedupe_key:
+        return ComposedEmail(kind=log.kind, to=log.recipient, subject=log.subject, text=log.body_text,
+                             html=log.body_html)
     if log.membership_id:
         return compose(log.kind, member_facts(log.membership))
     booking = log.booking
@@ -248,12 +325,13 @@ def _send(log: EmailLog, composed: ComposedEmail) -> str:
     """Hand the mail to the configured Django backend; returns the provider's message id."""
     message_id = make_msgid(domain="coresync")
     place_email = log.booking.location.email if log.booking_id else ""
+    reply_to = place_email or settings.MANAGER_EMAIL
     message = EmailMultiAlternatives(
         subject=composed.subject,
         body=composed.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[composed.to],
-        reply_to=[place_email or settings.MANAGER_EMAIL],
+        reply_to=[reply_to] if reply_to != composed.to else [],
         headers={**composed.headers, "Message-ID": message_id, "X-CoreSync-Email-Log": str(log.pk)},
     )
     message.attach_alternative(composed.html, "text/html")

@@ -21,6 +21,17 @@ def send_booking_confirmation(booking_id: int) -> None:
 
 
 @shared_task(**TASK_OPTIONS)
+def send_booking_rescheduled(booking_id: int, sequence: int) -> None:
+    """The "your booking has moved" mail with the updated invite, once for the change ``sequence`` names."""
+    services.booking_email_send(booking_id=booking_id, kind=EmailKind.BOOKING_RESCHEDULED, sequence=sequence)
+
+
+@shared_task(**TASK_OPTIONS)
+def send_booking_cancelled(booking_id: int, sequence: int) -> None:
+    services.booking_email_send(booking_id=booking_id, kind=EmailKind.BOOKING_CANCELLED, sequence=sequence)
+
+
+@shared_task(**TASK_OPTIONS)
 def send_membership_welcome(membership_id: int) -> None:
     services.membership_welcome_send(membership_id=membership_id)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .emails import compose
 from .models import EmailKind
-from .sample import sample_booking, sample_member
+from .sample import sample_booking, sample_handoff, sample_member
 from .services import preference_email_opt_out
 from .unsubscribe import unsubscribe_target, unsubscribe_url
 
@@ -42,8 +45,15 @@ def sample_email(kind: str):
     """Render ``kind`` with sample data: what a guest would receive."""
     if kind == EmailKind.MEMBERSHIP_WELCOME:
         return compose(kind, sample_member())
+    if kind == EmailKind.HANDOFF_NOTICE:
+        return compose(kind, sample_handoff())
     link = unsubscribe_url(email="amelia@example.com") if kind in (EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST) else ""
-    return compose(kind, sample_booking(), unsubscribe_url=link)
+    booking = sample_booking()
+    if kind == EmailKind.BOOKING_RESCHEDULED:
+        booking = replace(booking, previous_start=booking.start - timedelta(days=1), ics_sequence=1)
+    elif kind == EmailKind.BOOKING_CANCELLED:
+        booking = replace(booking, ics_sequence=1)
+    return compose(kind, booking, unsubscribe_url=link)
 
 
 def email_preview(request: HttpRequest, kind: str) -> HttpResponse:

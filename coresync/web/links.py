@@ -1,40 +1,10 @@
-"""Signed links that let a guest without an account manage one booking.
+"""Signed manage-booking links: they live in ``coresync.core.links`` (shared with the e-mails); re-exported here."""
 
-The confirmation e-mail carries ``booking_manage_url(booking)``; the token
-signs the booking's reference and the guest's e-mail, so it stops working if
-either changes, and it cannot be forged or pointed at another booking.
-"""
-
-from __future__ import annotations
-
-from django.conf import settings
-from django.core import signing
-from django.urls import reverse
-
-SALT = "coresync.web.manage-booking"
-MAX_AGE_SECONDS = 400 * 24 * 3600
-
-
-def booking_manage_token(*, reference: str, email: str) -> str:
-    return signing.dumps({"r": reference, "e": email.strip().lower()}, salt=SALT, compress=True)
-
-
-def booking_manage_path(booking) -> str:
-    token = booking_manage_token(reference=booking.reference, email=booking.customer_email)
-    return reverse("web:manage-booking", kwargs={"token": token})
-
-
-def booking_manage_url(booking) -> str:
-    """Absolute link for e-mails (``SITE_URL`` + path)."""
-    return settings.SITE_URL + booking_manage_path(booking)
-
-
-def booking_manage_lookup(token: str) -> tuple[str, str] | None:
-    """``(reference, email)`` from a valid token, else ``None``."""
-    try:
-        payload = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        return None
-    if not isinstance(payload, dict) or not payload.get("r") or not payload.get("e"):
-        return None
-    return str(payload["r"]), str(payload["e"])
+from coresync.core.links import (  # noqa: F401
+    MAX_AGE_SECONDS,
+    SALT,
+    booking_manage_lookup,
+    booking_manage_path,
+    booking_manage_token,
+    booking_manage_url,
+)

@@ -237,3 +237,59 @@ def test_bounce_by_message_id_and_spam_report_opts_the_guest_out(spa, client, si
     assert log.status == EmailStatus.BOUNCED  # a late 'delivered' does not undo a bounce
     assert "550 no such user" in log.error
     assert NotificationPreference.objects.get(email=log.booking.customer_email).email_enabled is False
+
+
+# --- Replays and volume -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [-365 * 24 * 3600, -301, 301])
+def test_a_signed_batch_outside_the_time_window_is_refused_and_changes_nothing(spa, client, signing_key, outbox, offset):
+    log = _sent_log()
+    payload = json.dumps([{"event": "bounce", "email_log_id": str(log.pk), "timestamp": 1, "sg_event_id": "old-1"}])
+    response = _signed_post(client, signing_key, payload, timestamp=str(int(time.time()) + offset))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "stale_timestamp"
+    log.refresh_from_db()
+    assert log.status == EmailStatus.SENT and [e["event"] for e in log.events] == ["sent"]
+
+
+def test_the_time_window_follows_the_setting(spa, client, signing_key, settings):
+    settings.SENDGRID_WEBHOOK_TOLERANCE = 3600
+    assert _signed_post(client, signing_key, "[]", timestamp=str(int(time.time()) - 1800)).status_code == 200
+
+
+def test_a_replayed_batch_is_stored_once_and_changes_nothing(spa, client, signing_key, outbox):
+    from coresync.notifications.models import SendGridEvent
+
+    log = _sent_log()
+    events = [
+        {"event": "delivered", "email_log_id": str(log.pk), "sg_event_id": "d-1", "timestamp": 1926072000},
+        {"event": "delivered", "email_log_id": str(log.pk), "sg_event_id": "d-1", "timestamp": 1926072000},
+        {"event": "open", "email_log_id": str(log.pk), "sg_event_id": "o-1", "timestamp": 1926072001},
+    ]
+    assert _signed_post(client, signing_key, json.dumps(events)).json() == {"received": 3, "applied": 2}
+    assert _signed_post(client, signing_key, json.dumps(events)).json() == {"received": 3, "applied": 0}
+    assert sorted(SendGridEvent.objects.values_list("sg_event_id", flat=True)) == ["d-1", "o-1"]
+    log.refresh_from_db()
+    assert [e["event"] for e in log.events] == ["sent", "delivered", "open"]
+
+
+def test_a_batch_of_300_events_costs_a_fixed_number_of_queries(spa, client, signing_key, django_assert_max_num_queries):
+    EmailLog.objects.bulk_create(
+        EmailLog(kind=EmailKind.HANDOFF_NOTICE, dedupe_key=f"volume:{n}", recipient="manager@coresync.test",
+                 status=EmailStatus.SENT, provider_message_id=f"msg{n}")
+        for n in range(150)
+    )
+    logs = list(EmailLog.objects.filter(dedupe_key__startswith="volume:").order_by("pk"))
+    events = []
+    for n, log in enumerate(logs):
+        events.append({"event": "delivered", "email_log_id": str(log.pk), "sg_event_id": f"d{n}", "timestamp": 1926072000})
+        events.append({"event": "open", "sg_message_id": f"{log.provider_message_id}.filter-1", "sg_event_id": f"o{n}",
+                       "timestamp": 1926072005})
+    payload = json.dumps(events)
+    with django_assert_max_num_queries(12):
+        response = _signed_post(client, signing_key, payload)
+    assert response.json() == {"received": 300, "applied": 300}
+    assert EmailLog.objects.filter(dedupe_key__startswith="volume:", status=EmailStatus.DELIVERED).count() == 150
+    assert all([e["event"] for e in log.events] == ["delivered", "open"] for log in EmailLog.objects.filter(
+        dedupe_key__startswith="volume:"))

@@ -2,13 +2,16 @@
 
 SendGrid signs ``timestamp + raw body`` with ECDSA P-256/SHA-256; the public key
 (``SENDGRID_WEBHOOK_PUBLIC_KEY``) is the base64 DER shown in its settings. The
-SDK's ``EventWebhook`` helper does the check.
+SDK's ``EventWebhook`` helper does the check. The signed timestamp must be within
+``SENDGRID_WEBHOOK_TOLERANCE`` seconds of our clock, so a captured batch cannot be
+replayed later; each event is applied once by its ``sg_event_id`` (``tracking``).
 """
 
 from __future__ import annotations
 
 import binascii
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -37,6 +40,13 @@ def signature_valid(*, public_key: str, payload: str, signature: str, timestamp:
         return False
 
 
+def timestamp_fresh(timestamp: str, *, tolerance: int, now: float | None = None) -> bool:
+    """Is the signed timestamp (unix seconds) within ``tolerance`` of now, either way?"""
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    return abs((now if now is not None else time.time()) - int(timestamp)) <= tolerance
+
+
 @csrf_exempt
 @require_POST
 def sendgrid_events(request: HttpRequest) -> JsonResponse:
@@ -54,6 +64,10 @@ def sendgrid_events(request: HttpRequest) -> JsonResponse:
         timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
     ):
         return JsonResponse(error_body("invalid_signature", "The signature does not match."), status=401)
+    if not timestamp_fresh(request.headers.get(TIMESTAMP_HEADER, ""), tolerance=settings.SENDGRID_WEBHOOK_TOLERANCE):
+        return JsonResponse(
+            error_body("stale_timestamp", "The signed timestamp is too far from the current time."), status=401
+        )
     try:
         events = jsonsafe.loads(payload)
     except ValueError:  # not JSON, or nested too deep
