@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["coresync.core.parsers.JSONParser"],  # bounded size and nesting depth
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "coresync.core.schema.AutoSchema",  # adds each operation's 4xx in the error shape
     "EXCEPTION_HANDLER": "coresync.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"bookings": BOOKING_RATE_LIMIT, "chat": env("CHAT_RATE_LIMIT", "60/minute")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
