@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo, TierInfo
+from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo
 from coresync.core.errors import ValidationFailed
+from coresync.memberships.selectors import TierInfo
 
 CENT = Decimal("0.01")
 NON_MEMBER = "non_member"

@@ -1,8 +1,12 @@
 """Reads for bookings: availability, booking windows, a caller's tier, one booking.
 
 ``availability_for`` costs one query for the bookings in the window, plus one
-for the caller's membership when signed in; the catalog comes from the
-in-memory snapshot. Nothing here depends on how many days or bookings there are.
+for the caller's membership when signed in. What it combines comes from three
+in-memory read models, each with its own version in the shared cache, all read
+in one cache round trip (``read_models``): the catalog (``catalog.selectors``),
+the technicians' schedules (``technicians.selectors``) and the membership tiers
+(``memberships.selectors``). Nothing here depends on how many days or bookings
+there are.
 """
 
 from __future__ import annotations
@@ -22,17 +26,13 @@ from django.db import connection, transaction
 from django.db.models import Func, IntegerField, Q
 from django.utils import timezone
 
-from coresync.catalog.selectors import (
-    AddOnInfo,
-    CatalogSnapshot,
-    LocationInfo,
-    ServiceInfo,
-    TierInfo,
-    catalog_snapshot,
-    epoch_minutes,
-)
+from coresync.catalog.selectors import VERSION_KEY as CATALOG_VERSION_KEY
+from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo, catalog_snapshot, epoch_minutes
 from coresync.core.errors import NotFound, ValidationFailed
-from coresync.integrations.calendar import calendar_provider
+from coresync.core.snapshots import current_versions
+from coresync.integrations.calendar import calendar_provider, calendar_version
+from coresync.memberships.selectors import TIERS_VERSION_KEY, TierInfo, TierSnapshot, membership_tier_for, tiers_snapshot
+from coresync.technicians.selectors import SCHEDULE_VERSION_KEY, ScheduleSnapshot, schedule_snapshot
 
 from .availability import LocalClock, RoomCalendar, SlotQuery, TechnicianCalendar, find_slots, iso_local
 from .models import ACTIVE_Q, Booking
@@ -43,17 +43,37 @@ BOOKINGS_VERSION_KEY = "bookings:version"
 
 def bookings_version() -> str:
     """Changes whenever any booking is written: part of every cached availability answer's key."""
-    version = cache.get(BOOKINGS_VERSION_KEY)
-    if version is None:
-        cache.add(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(BOOKINGS_VERSION_KEY, "")
-    return version
+    return current_versions(BOOKINGS_VERSION_KEY)[0]
 
 
 def bookings_invalidate() -> None:
     """Retire cached availability: now (for this transaction's own reads) and again after commit."""
     cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
     transaction.on_commit(lambda: cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def availability_versions() -> tuple[str, ...]:
+    """Everything a cached availability answer depends on besides the question, in one cache round trip.
+
+    The catalog, the technicians' schedules, the membership tiers, the bookings,
+    and the external calendars (a constant without one).
+    """
+    return (*current_versions(CATALOG_VERSION_KEY, SCHEDULE_VERSION_KEY, TIERS_VERSION_KEY, BOOKINGS_VERSION_KEY), calendar_version())
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """The three in-memory read models availability and placement combine."""
+
+    catalog: CatalogSnapshot
+    schedule: ScheduleSnapshot
+    tiers: TierSnapshot
+
+
+def read_models() -> ReadModels:
+    """The current catalog, schedules and tiers: one cache round trip for their versions, no query when warm."""
+    catalog, schedule, tiers = current_versions(CATALOG_VERSION_KEY, SCHEDULE_VERSION_KEY, TIERS_VERSION_KEY)
+    return ReadModels(catalog=catalog_snapshot(catalog), schedule=schedule_snapshot(schedule), tiers=tiers_snapshot(tiers))
 
 
 class EpochMinute(Func):
@@ -128,23 +148,15 @@ class Availability:
     slots: list[Slot]
 
 
-def viewer_tier(user, *, snapshot: CatalogSnapshot | None = None) -> TierInfo | None:
+def viewer_tier(user, *, tiers: TierSnapshot | None = None) -> TierInfo | None:
     """The caller's active membership tier (one query, remembered on the user object)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if not hasattr(user, "_coresync_tier_id"):
-        from coresync.memberships.models import Membership
-
-        user._coresync_tier_id = (
-            Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values_list("tier_id", flat=True).first()
-        )
-    if user._coresync_tier_id is None:
-        return None
-    return (snapshot or catalog_snapshot()).tiers.get(user._coresync_tier_id)
+    return membership_tier_for(user, tiers=tiers)
 
 
-def booking_window_for(*, viewer, location: LocationInfo, now: datetime | None = None, snapshot=None) -> BookingWindow:
-    tier = viewer_tier(viewer, snapshot=snapshot)
+def booking_window_for(
+    *, viewer, location: LocationInfo, now: datetime | None = None, tiers: TierSnapshot | None = None
+) -> BookingWindow:
+    tier = viewer_tier(viewer, tiers=tiers)
     days = tier.window_days if tier else location.guest_window_days
     today = local_clock(location.tz).today(epoch_minutes(now or timezone.now()))
     return BookingWindow(days=days, ends=today + timedelta(days=days), tier=tier)
@@ -219,11 +231,13 @@ def search_plan(
     now: datetime,
     exclude_booking_id: int | None = None,
     ignore_lead_time: bool = False,
+    schedule: ScheduleSnapshot | None = None,
 ) -> SearchPlan:
+    """The engine's input: ``snapshot`` (the catalog) for the service and rooms, ``schedule`` for who works when."""
     location = snapshot.locations[service.location_id]
     clock = local_clock(location.tz)
     need = service.duration + sum(a.extra_minutes for a in addons)
-    technicians = snapshot.technicians_for(service)
+    technicians = (schedule or schedule_snapshot()).technicians_for(service)
     if technician_id is not None:
         technicians = [t for t in technicians if t.id == technician_id]
         if not technicians:
@@ -282,7 +296,8 @@ def availability_for(
 ) -> Availability:
     """Free start times for ``service`` between two local dates, clipped to the viewer's window."""
     now = now or timezone.now()
-    snapshot = catalog_snapshot()
+    models = read_models()
+    snapshot = models.catalog
     info = service if isinstance(service, ServiceInfo) else service_info(snapshot, service)
     addons = addon_infos(snapshot, info, addon_slugs)
     location = snapshot.locations[info.location_id]
@@ -290,12 +305,14 @@ def availability_for(
         raise ValidationFailed("date_to must not be before date_from.", fields={"date_to": ["Must be on or after date_from."]})
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationFailed(f"Ask for at most {MAX_RANGE_DAYS} days at once.", fields={"date_to": ["Range too long."]})
-    window = booking_window_for(viewer=viewer, location=location, now=now, snapshot=snapshot)
+    window = booking_window_for(viewer=viewer, location=location, now=now, tiers=models.tiers)
     clock = local_clock(location.tz)
     first = max(date_from, clock.today(epoch_minutes(now)))
     last = min(date_to, window.ends)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    plan = search_plan(snapshot=snapshot, service=info, addons=addons, days=days, technician_id=technician_id, now=now)
+    plan = search_plan(
+        snapshot=snapshot, schedule=models.schedule, service=info, addons=addons, days=days, technician_id=technician_id, now=now
+    )
     found = find_slots(plan.query, plan.clock, plan.technicians, plan.rooms)
     need = plan.query.need
     offsets: dict[int, int] = {}

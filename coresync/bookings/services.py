@@ -23,7 +23,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, TierInfo, catalog_snapshot, epoch_minutes
+from coresync.catalog.selectors import CatalogSnapshot, ServiceInfo, catalog_snapshot, epoch_minutes
 from coresync.core.errors import (
     ApplicationError,
     CancellationWindowClosed,
@@ -34,6 +34,7 @@ from coresync.core.errors import (
     ValidationFailed,
 )
 from coresync.core.transactions import on_commit
+from coresync.memberships.selectors import TierInfo
 
 from . import signals
 from .availability import build_grid, free_rooms_for_start, technician_order_for_start
@@ -140,7 +141,7 @@ def _check_start(
     if start <= now:
         raise ValidationFailed("That time has already passed.", code="start_in_past", fields={"start": ["In the past."]})
     local_day = start.astimezone(location.tz).date()
-    window = booking_window_for(viewer=viewer, location=location, now=now, snapshot=snapshot)
+    window = booking_window_for(viewer=viewer, location=location, now=now)
     if local_day > window.ends and not staff:
         raise OutsideBookingWindow(
             f"You can book up to {window.days} days ahead (until {window.ends.isoformat()}).",
@@ -236,7 +237,7 @@ def _prepare(*, service, start, customer, guest, technician, addons, notes, chan
     if channel not in Channel.values:
         raise ValidationFailed(fields={"channel": ["Unknown channel."]})
     customer = customer if signed_in else None
-    tier = viewer_tier(customer, snapshot=snapshot)
+    tier = viewer_tier(customer)
     quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=addon_list, tier=tier)
     return _Request(
         info=info, addon_list=addon_list, start=start, contact=contact, customer=customer, technician=technician,

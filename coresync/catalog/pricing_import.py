@@ -4,19 +4,25 @@ Layout (one tab per category, as in the owner's Google Sheet):
 
 - ``Massages``, ``Facials``, ``Barber``, ``Mani_Pedi`` (and optionally ``Add-ons``):
   *Service Name, Duration, Non-Member, Base 30%, Premium 40%*
-- ``Membership Tiers``: *Tier, Monthly Price, Benefits*
+- ``Membership Tiers``: *Tier, Monthly Price, Benefits* (read by ``memberships.pricing_tab``)
 
 Readers turn an ``.xlsx`` workbook, or ``.csv`` files named after their tab, into
 ``{tab: [row dict, ...]}``; ``pricing_import`` validates every row, reports bad
 ones by tab and row number, and writes only when there are none. The Google
 Sheets sync feeds the same function.
+
+The catalog reads the price tabs itself. A tab about something above the catalog
+(the membership tiers) is read by the app that owns it, which registers a
+``SheetTab`` when it starts (``pricing_tab_register``): the catalog never
+imports it, and its rows are still validated with the rest and written in the
+same transaction.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,10 +33,8 @@ from coresync.core.errors import ValidationFailed
 
 from .models import AddOn, Price, PriceColumn, Service, ServiceCategory
 
-TIERS_TAB = "Membership Tiers"
 ADDONS_TAB = "Add-ons"
 SERVICE_COLUMNS = ("Service Name", "Duration", "Non-Member", "Base 30%", "Premium 40%")
-TIER_COLUMNS = ("Tier", "Monthly Price", "Benefits")
 PRICE_HEADERS = {"Non-Member": PriceColumn.NON_MEMBER, "Base 30%": PriceColumn.BASE, "Premium 40%": PriceColumn.PREMIUM}
 MAX_AMOUNT = Decimal("100000")
 
@@ -47,7 +51,7 @@ class ImportReport:
     prices_changed: int = 0
     prices_unchanged: int = 0
     durations_changed: int = 0
-    tiers_changed: int = 0
+    changed: dict[str, int] = field(default_factory=dict)  # rows changed per registered tab (e.g. "Membership Tiers")
 
     @property
     def ok(self) -> bool:
@@ -56,6 +60,29 @@ class ImportReport:
 
 def tab_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class SheetTab:
+    """A tab of the pricing sheet read by an app above the catalog.
+
+    ``validate(rows, report)`` returns the valid rows and appends a message per bad
+    row to ``report.errors``; ``write(valid_rows)`` runs inside the import's
+    transaction, only when no tab had errors, and returns how many rows it changed.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    validate: Callable[[list[dict], ImportReport], list]
+    write: Callable[[list], int]
+
+
+_registered_tabs: dict[str, SheetTab] = {}
+
+
+def pricing_tab_register(tab: SheetTab) -> None:
+    """Read ``tab`` with every import from now on (called from the owning app's ``ready()``)."""
+    _registered_tabs[tab_key(tab.name)] = tab
 
 
 def read_pricing_file(paths: Iterable[Path]) -> dict[str, list[dict]]:
@@ -162,39 +189,19 @@ def _validate_price_rows(tab: str, rows: list[dict], lookup: dict[str, Service |
     return valid
 
 
-def _validate_tiers(rows: list[dict], report: ImportReport) -> list[tuple]:
-    from coresync.memberships.models import MembershipTier
-
-    tiers = {t.name.lower(): t for t in MembershipTier.objects.all()}
-    valid = []
-    for number, row in enumerate(rows, start=2):
-        where = f"{TIERS_TAB} row {number}"
-        tier = tiers.get(row.get("Tier", "").lower())
-        if tier is None:
-            report.errors.append(f"{where}: no membership tier called {row.get('Tier', '')!r}.")
-            continue
-        try:
-            price = parse_money(row.get("Monthly Price", ""))
-        except ValueError as error:
-            report.errors.append(f"{where}: {error}.")
-            continue
-        benefits = "\n".join(part.strip() for part in re.split(r"[;\n]", row.get("Benefits", "")) if part.strip())
-        valid.append((tier, price, benefits))
-    return valid
-
-
 def pricing_import(tabs: dict[str, list[dict]]) -> ImportReport:
     """Validate every row of every tab; write all of it in one transaction only if nothing is wrong."""
     report = ImportReport()
     categories = {tab_key(c.name): c for c in ServiceCategory.objects.all()}
     categories.update({tab_key(c.slug): c for c in categories.copy().values()})
     price_rows: list[_PriceRow] = []
-    tier_rows: list[tuple] = []
+    other_rows: list[tuple[SheetTab, list]] = []
     for tab, rows in tabs.items():
         key = tab_key(tab)
-        if key == tab_key(TIERS_TAB):
-            if _check_header(tab, rows, TIER_COLUMNS, report):
-                tier_rows = _validate_tiers(rows, report)
+        registered = _registered_tabs.get(key)
+        if registered is not None:
+            if _check_header(tab, rows, registered.columns, report):
+                other_rows.append((registered, registered.validate(rows, report)))
             continue
         if not _check_header(tab, rows, SERVICE_COLUMNS, report):
             continue
@@ -209,11 +216,13 @@ def pricing_import(tabs: dict[str, list[dict]]) -> ImportReport:
     if report.errors:
         return report
     with transaction.atomic():
-        _write(price_rows, tier_rows, report)
+        _write(price_rows, report)
+        for registered, valid in other_rows:
+            report.changed[registered.name] = registered.write(valid)
     return report
 
 
-def _write(price_rows: list[_PriceRow], tier_rows: list[tuple], report: ImportReport) -> None:
+def _write(price_rows: list[_PriceRow], report: ImportReport) -> None:
     existing = {(p.service_id, p.addon_id, p.column): p for p in Price.objects.all()}
     for row in price_rows:
         is_service = isinstance(row.target, Service)
@@ -234,9 +243,3 @@ def _write(price_rows: list[_PriceRow], tier_rows: list[tuple], report: ImportRe
                 price.amount = amount
                 price.save(update_fields=["amount", "updated_at"])
             report.prices_changed += 1
-    for tier, monthly_price, benefits in tier_rows:
-        if tier.monthly_price != monthly_price or (benefits and tier.benefits != benefits):
-            tier.monthly_price = monthly_price
-            tier.benefits = benefits or tier.benefits
-            tier.save(update_fields=["monthly_price", "benefits", "updated_at"])
-            report.tiers_changed += 1

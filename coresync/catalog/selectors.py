@@ -1,29 +1,29 @@
-"""A read-only, in-memory snapshot of everything that changes rarely.
+"""A read-only, in-memory snapshot of what the spa sells and where: the catalog.
 
 Availability, quotes and the concierge's entity extraction read the catalog
-(services, add-ons, prices, rooms, technicians with their weekly schedules,
-time off and extra shifts, membership tiers) on every request. Reading it
-from the database each time costs about fifteen queries, so it is built once
-per *catalog version* and kept in process memory. The version lives in the
-shared cache and is bumped after commit whenever any of those rows change
-(``catalog.signals``); a time-to-live bounds staleness should a change bypass
-the signals (``QuerySet.update``).
+(locations and opening hours, categories, services, add-ons, prices, rooms) on
+every request. Reading it from the database each time costs about ten queries,
+so it is built once per *catalog version* and kept in process memory
+(``core.snapshots``). The version lives in the shared cache and is bumped
+whenever any of those rows change (``catalog.signals``); a time-to-live
+(``CATALOG_CACHE_SECONDS``) bounds staleness should a change bypass the signals.
+
+The catalog is the ground floor of the domain: it knows nothing of technicians
+(their schedules are ``technicians.selectors.schedule_snapshot``) or membership
+tiers (``memberships.selectors.tiers_snapshot``); availability combines the three.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
+
+from coresync.core.snapshots import VersionedSnapshot
 
 VERSION_KEY = "catalog:version"
 
@@ -103,32 +103,11 @@ class AddOnInfo:
 
 
 @dataclass(frozen=True)
-class TechnicianInfo:
-    id: int
-    name: str
-    location_id: int
-    skill_ids: frozenset[int]
-    weekly: dict[int, tuple[tuple[int, int], ...]]  # weekday -> ((start_minute, end_minute), ...) local wall time
-    time_off: tuple[tuple[int, int], ...]  # epoch minutes, sorted
-    extra_shifts: tuple[tuple[int, int], ...]  # epoch minutes, sorted
-
-
-@dataclass(frozen=True)
 class RoomInfo:
     id: int
     name: str
     location_id: int
     room_type_id: int
-
-
-@dataclass(frozen=True)
-class TierInfo:
-    id: int
-    slug: str
-    name: str
-    price_column: str
-    discount_percent: Decimal
-    window_days: int
 
 
 @dataclass
@@ -138,9 +117,7 @@ class CatalogSnapshot:
     categories: dict[int, CategoryInfo]
     services: dict[int, ServiceInfo]
     addons: dict[int, AddOnInfo]
-    technicians: dict[int, TechnicianInfo]
     rooms: dict[int, RoomInfo]
-    tiers: dict[int, TierInfo]
     # (kind, id, column) -> amount, kind is "service" or "addon"
     prices: dict[tuple[str, int, str], Decimal]
     services_by_slug: dict[str, ServiceInfo] = field(default_factory=dict)
@@ -154,11 +131,6 @@ class CatalogSnapshot:
     def main_location(self) -> LocationInfo | None:
         """The spa's (first) location: what the concierge talks about."""
         return self.locations[min(self.locations)] if self.locations else None
-
-    def technicians_for(self, service: ServiceInfo) -> list[TechnicianInfo]:
-        return [
-            t for t in self.technicians.values() if t.location_id == service.location_id and service.skill_id in t.skill_ids
-        ]
 
     def rooms_for(self, service: ServiceInfo) -> list[RoomInfo]:
         return [
@@ -178,10 +150,8 @@ def _minutes(t) -> int:
 
 
 def _load_snapshot(version: str) -> CatalogSnapshot:
-    """Read the catalog in a fixed number of queries (about fifteen), whatever its size."""
+    """Read the catalog in a fixed number of queries (about ten), whatever its size."""
     from coresync.catalog.models import AddOn, Location, Price, Room, Service, ServiceCategory
-    from coresync.memberships.models import MembershipTier
-    from coresync.technicians.models import ExtraShift, Technician, TimeOff, WeeklyShift
 
     locations: dict[int, LocationInfo] = {}
     for loc in Location.objects.prefetch_related("opening_hours"):
@@ -226,39 +196,13 @@ def _load_snapshot(version: str) -> CatalogSnapshot:
         ("service" if p.service_id else "addon", p.service_id or p.addon_id, p.column): p.amount
         for p in Price.objects.all()
     }
-    horizon = timezone.now() - timedelta(days=1)
-    weekly: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for shift in WeeklyShift.objects.all():
-        weekly[shift.technician_id][shift.weekday].append((_minutes(shift.starts), _minutes(shift.ends)))
-    off: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for row in TimeOff.objects.filter(ends_at__gte=horizon).values_list("technician_id", "starts_at", "ends_at"):
-        off[row[0]].append((epoch_minutes(row[1]), epoch_minutes(row[2])))
-    extra: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for row in ExtraShift.objects.filter(ends_at__gte=horizon).values_list("technician_id", "starts_at", "ends_at"):
-        extra[row[0]].append((epoch_minutes(row[1]), epoch_minutes(row[2])))
-    technicians = {
-        t.id: TechnicianInfo(
-            id=t.id, name=t.display_name, location_id=t.location_id,
-            skill_ids=frozenset(skill.id for skill in t.skills.all()),
-            weekly={day: tuple(sorted(blocks)) for day, blocks in weekly[t.id].items()},
-            time_off=tuple(sorted(off[t.id])), extra_shifts=tuple(sorted(extra[t.id])),
-        )
-        for t in Technician.objects.filter(active=True).prefetch_related("skills").order_by("id")
-    }
     rooms = {
         r.id: RoomInfo(id=r.id, name=r.name, location_id=r.location_id, room_type_id=r.room_type_id)
         for r in Room.objects.filter(active=True).order_by("id")
     }
-    tiers = {
-        t.id: TierInfo(
-            id=t.id, slug=t.slug, name=t.name, price_column=t.price_column,
-            discount_percent=t.discount_percent, window_days=t.booking_window_days,
-        )
-        for t in MembershipTier.objects.all()
-    }
     return CatalogSnapshot(
         version=version, locations=locations, categories=categories, services=services, addons=addons,
-        technicians=technicians, rooms=rooms, tiers=tiers, prices=prices,
+        rooms=rooms, prices=prices,
     )
 
 
@@ -266,34 +210,24 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(word.strip().lower() for word in text.split(",") if word.strip())
 
 
-_memo_lock = threading.Lock()
-_memo: dict[str, tuple[float, CatalogSnapshot]] = {}
+_snapshot: VersionedSnapshot[CatalogSnapshot] = VersionedSnapshot(
+    VERSION_KEY, _load_snapshot, max_age=lambda: settings.CATALOG_CACHE_SECONDS
+)
 
 
 def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        # add() so that concurrent first readers agree on one version.
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
-    return version
+    return _snapshot.version()
 
 
-def catalog_snapshot() -> CatalogSnapshot:
-    """The current catalog; zero queries when warm (one cache read for the version)."""
-    version = catalog_version()
-    entry = _memo.get("current")
-    now = time.monotonic()
-    if entry and entry[1].version == version and now - entry[0] < settings.CATALOG_CACHE_SECONDS:
-        return entry[1]
-    snapshot = _load_snapshot(version)
-    with _memo_lock:
-        _memo["current"] = (now, snapshot)
-    return snapshot
+def catalog_snapshot(version: str | None = None) -> CatalogSnapshot:
+    """The current catalog; zero queries when warm (one cache read for the version unless ``version`` is given)."""
+    return _snapshot.get(version)
 
 
 def catalog_invalidate() -> None:
     """Make every process rebuild its snapshot on its next read."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    _memo.clear()
+    _snapshot.invalidate()
+
+
+def catalog_invalidate_on_commit(**_signal_kwargs) -> None:
+    _snapshot.invalidate_on_commit()

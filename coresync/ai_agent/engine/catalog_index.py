@@ -1,9 +1,10 @@
-"""Phrases that name services, categories, technicians and tiers, built from the catalog data.
+"""Phrases that name services, categories, technicians and tiers, built from the read models.
 
 Nothing here is hard-coded: a service added in the admin bumps the catalog
 version, the next turn builds a new index from the new snapshot, and its name,
-slug and synonyms are understood at once. The index is kept per snapshot
-version, so a warm turn costs no query and no rebuild.
+slug and synonyms are understood at once. The index is kept per catalog
+version, tiers version and technicians' names (not their schedules: a time off
+does not rebuild it), so a warm turn costs no query and no rebuild.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from coresync.catalog.selectors import ServiceInfo, TierInfo
+from coresync.catalog.selectors import ServiceInfo
+from coresync.memberships.selectors import TierInfo
 
 from .text import BASE_VOCABULARY, fold
 
@@ -43,6 +45,7 @@ class CatalogIndex:
     timezone: object = None
     guest_window_days: int = 3
     free_cancellation_hours: int = 24
+    key: tuple = ()  # what it was built from: (catalog version, tiers version, technicians' (id, name))
 
     def services_in(self, category_id: int) -> list[ServiceInfo]:
         return [self.services[i] for i in self.categories[category_id].service_ids if i in self.services]
@@ -86,8 +89,8 @@ def _name_without(name: str, generic: set[str]) -> str:
     return " ".join(words)
 
 
-def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of phrase
-    """A ``CatalogIndex`` from ``catalog.selectors.CatalogSnapshot``."""
+def build_index(snapshot, *, tiers: dict[int, TierInfo], technicians: dict[int, str], key: tuple = ()) -> CatalogIndex:  # noqa: C901
+    """A ``CatalogIndex`` from ``catalog.selectors.CatalogSnapshot``, the tiers and the technicians' names (one pass per kind)."""
     location = snapshot.main_location
     services = snapshot.services
     by_category: dict[int, list[int]] = defaultdict(list)
@@ -97,8 +100,6 @@ def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of 
         c.id: CategoryEntry(c.id, c.slug, c.name, c.description, c.image, tuple(by_category.get(c.id, ())))
         for c in snapshot.categories.values()
     }
-    tiers = snapshot.tiers
-    technicians = {t.id: t.name for t in snapshot.technicians.values()}
     phrases: dict[str, list[tuple[str, int]]] = defaultdict(list)
 
     def add(phrase: str, kind: str, item_id: int) -> None:
@@ -117,13 +118,13 @@ def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of 
         distinct = _name_without(s.name, generic)
         if distinct and distinct not in phrases:
             add(distinct, "service", s.id)
-    for t in snapshot.technicians.values():
-        full = fold(t.name)
-        add(full, "technician", t.id)
+    for technician_id, name in technicians.items():
+        full = fold(name)
+        add(full, "technician", technician_id)
         first = full.split()[0] if full else ""
         if len(first) > 2:
-            add(first, "technician", t.id)
-    for tier in snapshot.tiers.values():
+            add(first, "technician", technician_id)
+    for tier in tiers.values():
         add(tier.name, "tier", tier.id)
         add(tier.slug, "tier", tier.id)
     words = {w for phrase in phrases for w in phrase.split() if w.isalpha()}
@@ -140,6 +141,7 @@ def build_index(snapshot) -> CatalogIndex:  # noqa: C901 - one pass per kind of 
         timezone=location.tz if location else None,
         guest_window_days=location.guest_window_days if location else 3,
         free_cancellation_hours=location.free_cancellation_hours if location else 24,
+        key=key,
     )
 
 
@@ -148,14 +150,25 @@ _current: dict[str, CatalogIndex] = {}
 
 
 def current_index(snapshot=None) -> CatalogIndex:
-    """The index of the current catalog snapshot (rebuilt only when the catalog version changes)."""
+    """The index of the current catalog snapshot, tiers and technicians' names (rebuilt only when one changes).
+
+    The tiers and schedule versions are read in one cache round trip.
+    """
+    from coresync.core.snapshots import current_versions
+    from coresync.memberships.selectors import TIERS_VERSION_KEY, tiers_snapshot
+    from coresync.technicians.selectors import SCHEDULE_VERSION_KEY, schedule_snapshot
+
     if snapshot is None:
         from coresync.catalog.selectors import catalog_snapshot
 
         snapshot = catalog_snapshot()
+    tiers_version, schedule_version = current_versions(TIERS_VERSION_KEY, SCHEDULE_VERSION_KEY)
+    tiers = tiers_snapshot(tiers_version)
+    roster = schedule_snapshot(schedule_version).roster
+    key = (snapshot.version, tiers.version, roster)
     index = _current.get("index")
-    if index is None or index.version != snapshot.version:
-        index = build_index(snapshot)
+    if index is None or index.key != key:
+        index = build_index(snapshot, tiers=tiers.tiers, technicians=dict(roster), key=key)
         with _lock:
             _current["index"] = index
     return index

@@ -81,7 +81,7 @@ def service_info(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
 
 
 def _tier_info(tier_id, ctx: TurnContext):
-    return ctx.catalog().tiers.get(tier_id) if tier_id else None
+    return ctx.index.tiers.get(tier_id) if tier_id else None
 
 
 def _quote_line(service, tier, ctx: TurnContext) -> str:

@@ -153,9 +153,9 @@ class LLMEngine(ConciergeEngine):
 
     def _price(self, args: dict, state) -> dict:
         from coresync.bookings.services import booking_quote
-        from coresync.catalog.selectors import catalog_snapshot
+        from coresync.memberships.selectors import tiers_snapshot
 
-        tier = catalog_snapshot().tiers.get(state.tier_id) if state.tier_id else None
+        tier = tiers_snapshot().tiers.get(state.tier_id) if state.tier_id else None
         return booking_quote(service=args["service"], tier=tier).as_dict()
 
     def _book(self, args: dict, state, ctx: TurnContext, reply: Reply) -> dict:

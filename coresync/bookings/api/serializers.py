@@ -10,6 +10,7 @@ from coresync.bookings.availability import iso_local
 from coresync.bookings.models import Booking
 from coresync.bookings.services import MAX_NOTES
 from coresync.catalog.selectors import catalog_snapshot
+from coresync.technicians.selectors import schedule_snapshot
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -53,12 +54,12 @@ class BookingCancelSerializer(serializers.Serializer):
 
 
 def booking_payload(booking: Booking) -> dict:
-    """The contract's booking shape; names come from the catalog snapshot, so no extra queries."""
+    """The contract's booking shape; names come from the catalog and schedule snapshots, so no extra queries."""
     snapshot = catalog_snapshot()
     location = snapshot.locations.get(booking.location_id)
     tz = location.tz if location else None
     service = snapshot.services.get(booking.service_id)
-    technician = snapshot.technicians.get(booking.technician_id)
+    technician = schedule_snapshot().technicians.get(booking.technician_id)
     room = snapshot.rooms.get(booking.room_id)
     return {
         "reference": booking.reference,

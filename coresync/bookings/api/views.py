@@ -9,15 +9,16 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import permissions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coresync.bookings import selectors, services
 from coresync.bookings.models import Channel
-from coresync.catalog.selectors import catalog_version, epoch_minutes
+from coresync.catalog.selectors import epoch_minutes
 from coresync.core.ratelimit import RateThrottle, client_ip
+from coresync.memberships.selectors import membership_tier_id_for
 
 from .serializers import (
     AvailabilityQuerySerializer,
@@ -40,6 +41,8 @@ BookingResponse = inline_serializer("Booking", {"reference": serializers.CharFie
 
 
 class AvailabilityView(APIView):
+    permission_classes = [permissions.AllowAny]  # public: free times, no prices
+
     @extend_schema(
         summary="Free start times for a service",
         parameters=[AvailabilityQuerySerializer],
@@ -78,16 +81,17 @@ class AvailabilityView(APIView):
 def _availability_cache_key(request, params: dict) -> str | None:
     """Who may see the answer (the caller's tier) and everything it depends on, down to the minute.
 
-    The catalog and bookings versions change on every relevant write, so a cached
-    answer never outlives a booking, cancellation, reschedule, expired hold or an
-    edit in the admin; the minute bounds it even if a write were missed, and moves
-    the lead-time cut-off and the window's last day along.
+    The catalog, schedule, tiers, bookings and external-calendar versions change on
+    every relevant write (read together, in one cache round trip), so a cached
+    answer never outlives a booking, cancellation, reschedule, expired hold, a
+    technician's time off or an edit in the admin; the minute bounds it even if a
+    write were missed, and moves the lead-time cut-off and the window's last day along.
     """
     if settings.AVAILABILITY_CACHE_SECONDS <= 0:
         return None
-    tier = selectors.viewer_tier(request.user)
+    tier_id = membership_tier_id_for(request.user)
     parts = [
-        catalog_version(), selectors.bookings_version(), tier.id if tier else "guest", params["service"],
+        *selectors.availability_versions(), tier_id or "guest", params["service"],
         params["date_from"].isoformat(), params["date_to"].isoformat(), params.get("technician") or "",
         ",".join(sorted(params["addons"])), epoch_minutes(timezone.now()),
     ]
@@ -102,6 +106,7 @@ def _owner(request) -> str:
 
 
 class BookingCreateView(APIView):
+    permission_classes = [permissions.AllowAny]  # guests book too
     throttle_classes = [RateThrottle]
     throttle_scope = "bookings"
 
@@ -143,6 +148,8 @@ def _booking_for(request, reference: str, email: str | None = None):
 
 
 class BookingDetailView(APIView):
+    permission_classes = [permissions.AllowAny]  # the owner, staff, or reference + e-mail (booking_get_for)
+
     @extend_schema(
         summary="One booking",
         parameters=[OpenApiParameter("email", str, description="Guests prove ownership with the booking's e-mail.")],
@@ -153,6 +160,8 @@ class BookingDetailView(APIView):
 
 
 class BookingCancelView(APIView):
+    permission_classes = [permissions.AllowAny]  # ownership checked by booking_get_for
+
     @extend_schema(summary="Cancel a booking (free until 24 h before)", request=BookingCancelSerializer, responses=BookingResponse)
     def post(self, request, reference: str):
         body = BookingCancelSerializer(data=request.data)
@@ -163,6 +172,8 @@ class BookingCancelView(APIView):
 
 
 class BookingRescheduleView(APIView):
+    permission_classes = [permissions.AllowAny]  # ownership checked by booking_get_for
+
     @extend_schema(summary="Move a booking to another start", request=BookingRescheduleSerializer, responses=BookingResponse)
     def post(self, request, reference: str):
         body = BookingRescheduleSerializer(data=request.data)

@@ -11,11 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from coresync.accounts.models import User
 from coresync.bookings.models import Booking
-from coresync.bookings.selectors import availability_for
+from coresync.bookings.selectors import availability_for, read_models
 from coresync.bookings.services import GuestDetails, booking_create
-from coresync.catalog.selectors import catalog_invalidate, catalog_snapshot
+from coresync.catalog.selectors import catalog_invalidate
 from coresync.catalog.tests.factories import AddOnFactory, ServiceFactory
+from coresync.memberships.selectors import tiers_invalidate
 from coresync.memberships.tests.factories import MembershipFactory, MembershipTierFactory
+from coresync.technicians.selectors import schedule_invalidate
 from coresync.technicians.tests.factories import ExtraShiftFactory, TimeOffFactory
 
 from .support import MONDAY, NOW, at
@@ -59,7 +61,7 @@ def queries_for_availability(spa, days: int, *, member: bool = True) -> tuple[in
 @pytest.mark.parametrize("bookings", [0, 100, 1000])
 def test_availability_costs_the_same_few_queries_for_3_or_90_days(busy_spa, bookings):
     add_bookings(busy_spa, bookings)
-    catalog_snapshot()  # warm
+    read_models()  # warm: catalog, schedules and tiers, as in a running server
 
     short, short_slots = queries_for_availability(busy_spa, 3)
     long, long_slots = queries_for_availability(busy_spa, 90)
@@ -71,7 +73,7 @@ def test_availability_costs_the_same_few_queries_for_3_or_90_days(busy_spa, book
 
 
 def test_availability_query_count_does_not_grow_with_bookings(busy_spa):
-    catalog_snapshot()
+    read_models()
     counts = []
     for total in (0, 100, 1000):
         existing = Booking.objects.filter(service=busy_spa.service.id).count()
@@ -83,6 +85,8 @@ def test_availability_query_count_does_not_grow_with_bookings(busy_spa):
 
 def cold_and_warm(spa) -> tuple[int, int]:
     catalog_invalidate()
+    schedule_invalidate()
+    tiers_invalidate()
     with CaptureQueriesContext(connection) as cold:
         availability_for(service=spa.service.slug, date_from=MONDAY, date_to=MONDAY, now=NOW)
     with CaptureQueriesContext(connection) as warm:
@@ -108,7 +112,7 @@ def test_a_cold_snapshot_costs_a_fixed_number_of_queries_whatever_the_catalog_si
 def test_booking_create_stays_within_eight_queries(busy_spa, member, django_assert_max_num_queries):
     add_bookings(busy_spa, 1000)
     customer = User.objects.get(pk=busy_spa.member_id) if member else None
-    catalog_snapshot()
+    read_models()
 
     with django_assert_max_num_queries(8):
         booking = booking_create(service=busy_spa.service.slug, start=at(MONDAY + timedelta(days=1), "15:00"), customer=customer,

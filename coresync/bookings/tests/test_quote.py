@@ -9,8 +9,9 @@ import pytest
 
 from coresync.bookings.pricing import cents, quote_for
 from coresync.bookings.services import booking_quote
-from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo, TierInfo
+from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo
 from coresync.core.errors import ValidationFailed
+from coresync.memberships.selectors import TierInfo
 
 D = Decimal
 BASE = TierInfo(id=1, slug="base", name="Base", price_column="base", discount_percent=D("30.00"), window_days=60)
@@ -35,7 +36,7 @@ def snapshot(prices: dict) -> CatalogSnapshot:
     """Prices as ``{("service"|"addon", id, column): "amount"}``."""
     return CatalogSnapshot(
         version="test", locations={1: LOCATION}, categories={}, services={1: service()}, addons={10: ADDON},
-        technicians={}, rooms={}, tiers={1: BASE, 2: PREMIUM}, prices={key: D(amount) for key, amount in prices.items()},
+        rooms={}, prices={key: D(amount) for key, amount in prices.items()},
     )
 
 

@@ -48,7 +48,7 @@ def test_the_shipped_csv_folder_matches_the_workbook(demo_spa):
     report = pricing_import(read_pricing_file([CSV_DIR]))
 
     assert report.ok, report.errors
-    assert (report.prices_changed, report.durations_changed, report.tiers_changed) == (0, 0, 0)
+    assert (report.prices_changed, report.durations_changed, report.changed["Membership Tiers"]) == (0, 0, 0)
     swedish = demo_spa.services["swedish-massage"]
     assert {p.column: p.amount for p in swedish.prices.all()} == {
         "non_member": Decimal("140.00"), "base": Decimal("98.00"), "premium": Decimal("84.00"),
@@ -66,7 +66,7 @@ def test_a_good_sheet_changes_prices_durations_and_tiers(demo_spa):
     swedish = Service.objects.get(slug="swedish-massage")
     assert swedish.duration_minutes == 75
     assert swedish.prices.get(column="non_member").amount == Decimal("150.00")
-    assert (report.prices_changed, report.prices_unchanged, report.durations_changed, report.tiers_changed) == (3, 0, 1, 1)
+    assert (report.prices_changed, report.prices_unchanged, report.durations_changed, report.changed["Membership Tiers"]) == (3, 0, 1, 1)
     base = MembershipTier.objects.get(slug="base")
     assert (base.monthly_price, base.benefits) == (Decimal("159.00"), "One\nTwo")
 

@@ -1,4 +1,7 @@
-"""The catalog snapshot: built once, rebuilt after any admin-style change (model save/delete, m2m)."""
+"""The catalog snapshot: built once, rebuilt after any admin-style change (model save/delete, m2m).
+
+Schedules (weekly shifts, time off) are their own read model: ``technicians/tests/test_schedules.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ from decimal import Decimal
 
 from coresync.bookings.selectors import availability_for
 from coresync.bookings.services import booking_quote
-from coresync.bookings.tests.support import MONDAY, NOW, at, small_spa, walls
+from coresync.bookings.tests.support import MONDAY, NOW, small_spa, walls
 from coresync.catalog.models import Price
 from coresync.catalog.selectors import catalog_invalidate, catalog_snapshot
-from coresync.technicians.models import WeeklyShift
-from coresync.technicians.tests.factories import TimeOffFactory
 
 TUESDAY = MONDAY + timedelta(days=1)
 
@@ -40,31 +41,6 @@ def test_a_new_service_duration_is_seen_by_the_next_availability(db):
     result = availability_for(service=spa.service.slug, date_from=TUESDAY, date_to=TUESDAY, now=NOW)
     assert walls(result)[-1] == "15:30"
     assert result.slots[0].end - result.slots[0].start == timedelta(minutes=90)
-
-
-def test_a_changed_weekly_schedule_is_seen_by_the_next_availability(db):
-    spa = small_spa()
-    assert offered(spa)[0] == "09:00"
-
-    shift = WeeklyShift.objects.get(technician=spa.technician, weekday=TUESDAY.weekday())
-    shift.starts = shift.starts.replace(hour=13)
-    shift.save()
-
-    assert offered(spa)[0] == "13:00"
-
-    shift.delete()
-
-    assert offered(spa) == []
-
-
-def test_time_off_added_and_removed_is_seen_at_once(db):
-    spa = small_spa()
-    time_off = TimeOffFactory(technician=spa.technician, starts_at=at(TUESDAY, "00:00"), ends_at=at(TUESDAY, "23:59"))
-    assert offered(spa) == []
-
-    time_off.delete()
-
-    assert len(offered(spa)) == 29
 
 
 def test_skills_and_add_on_links_changed_through_m2m_are_seen(db):

@@ -33,6 +33,14 @@ class CalendarProvider:
         """Busy blocks overlapping ``[start, end)``. Must be fast (serve from a synced cache, not the network)."""
         raise NotImplementedError
 
+    def version(self) -> str:
+        """Changes whenever ``busy_blocks`` may answer differently: part of every cached availability answer's key.
+
+        A synced provider bumps it when a sync brings new busy blocks; without an
+        external calendar nothing outside changes, so it is a constant.
+        """
+        return self.identifier
+
 
 class LocalCalendarProvider(CalendarProvider):
     """No external calendar: CoreSync's own bookings are the whole truth."""
@@ -49,3 +57,8 @@ PROVIDERS = {"local": "coresync.integrations.calendar.LocalCalendarProvider"}
 @cache
 def calendar_provider() -> CalendarProvider:
     return import_string(PROVIDERS.get(settings.CALENDAR_PROVIDER, settings.CALENDAR_PROVIDER))()
+
+
+def calendar_version() -> str:
+    """The external calendars' version (a constant for the local provider: no cache round trip)."""
+    return calendar_provider().version()

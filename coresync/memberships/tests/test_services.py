@@ -8,10 +8,9 @@ from decimal import Decimal
 import pytest
 
 from coresync.accounts.models import User
-from coresync.bookings.selectors import viewer_tier
-from coresync.catalog.selectors import catalog_snapshot
 from coresync.core.errors import Conflict
 from coresync.memberships.models import Membership
+from coresync.memberships.selectors import membership_tier_for, tiers_snapshot
 from coresync.memberships.services import membership_cancel, membership_create
 from coresync.memberships.tests.factories import MembershipFactory, MembershipTierFactory, UserFactory
 
@@ -52,11 +51,11 @@ def test_the_viewer_tier_is_the_active_membership_tier(db, django_assert_num_que
     tier = MembershipTierFactory(name="Gold", price_column="premium", discount_percent=Decimal("40"), booking_window_days=90)
     member = MembershipFactory(tier=tier).user
     viewer = User.objects.get(pk=member.pk)
-    catalog_snapshot()  # warm: the tier itself comes from the snapshot
+    tiers_snapshot()  # warm: the tier itself comes from the tiers read model
 
     with django_assert_num_queries(1):
-        found = viewer_tier(viewer)
-        assert viewer_tier(viewer) == found  # remembered on the user object
+        found = membership_tier_for(viewer)
+        assert membership_tier_for(viewer) == found  # remembered on the user object
     assert (found.name, found.price_column, found.discount_percent, found.window_days) == ("Gold", "premium", Decimal("40.00"), 90)
 
 
@@ -64,18 +63,18 @@ def test_the_viewer_tier_is_the_active_membership_tier(db, django_assert_num_que
 def test_a_membership_that_is_not_active_gives_no_tier(db, status):
     member = MembershipFactory(status=status).user
 
-    assert viewer_tier(User.objects.get(pk=member.pk)) is None
+    assert membership_tier_for(User.objects.get(pk=member.pk)) is None
 
 
 def test_anonymous_and_missing_viewers_have_no_tier(db, django_assert_num_queries):
     from django.contrib.auth.models import AnonymousUser
 
     with django_assert_num_queries(0):
-        assert viewer_tier(None) is None
-        assert viewer_tier(AnonymousUser()) is None
+        assert membership_tier_for(None) is None
+        assert membership_tier_for(AnonymousUser()) is None
 
 
 def test_the_demo_members_hold_their_tiers(demo_spa):
-    assert viewer_tier(User.objects.get(pk=demo_spa.premium.pk)).slug == "premium"
-    assert viewer_tier(User.objects.get(pk=demo_spa.base.pk)).slug == "base"
-    assert viewer_tier(User.objects.get(pk=demo_spa.guest.pk)) is None
+    assert membership_tier_for(User.objects.get(pk=demo_spa.premium.pk)).slug == "premium"
+    assert membership_tier_for(User.objects.get(pk=demo_spa.base.pk)).slug == "base"
+    assert membership_tier_for(User.objects.get(pk=demo_spa.guest.pk)) is None

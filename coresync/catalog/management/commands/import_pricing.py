@@ -32,5 +32,6 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.errors)} bad row(s); no prices were changed.")
         self.stdout.write(self.style.SUCCESS(
             f"Prices: {report.prices_changed} changed, {report.prices_unchanged} unchanged; "
-            f"durations changed: {report.durations_changed}; tiers changed: {report.tiers_changed}."
+            f"durations changed: {report.durations_changed}"
+            + "".join(f"; {tab} changed: {count}" for tab, count in report.changed.items()) + "."
         ))

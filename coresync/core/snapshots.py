@@ -1,0 +1,80 @@
+"""Read models kept in process memory, one build per version; the versions live in the shared cache.
+
+A ``VersionedSnapshot`` is built from the database once per *version* and kept
+in this process. Its version is a random token under one cache key, replaced
+whenever a row it holds changes (``invalidate_on_commit`` from a signal
+receiver), so every process rebuilds on its next read; a time-to-live bounds
+staleness should a change bypass the signals (``QuerySet.update``).
+
+Several read models are often needed together (availability reads the catalog,
+the technicians' schedules and the membership tiers): ``current_versions`` reads
+all their versions in one cache round trip, and ``get(version=...)`` takes one
+already read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+
+def current_versions(*keys: str) -> list[str]:
+    """The versions under ``keys`` (in order), in one cache round trip when they all exist.
+
+    A missing version is created with ``add`` so that concurrent first readers agree on one.
+    """
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, uuid.uuid4().hex, timeout=None)
+        found.update(cache.get_many(missing))
+    return [found.get(key) or uuid.uuid4().hex for key in keys]
+
+
+class VersionedSnapshot(Generic[T]):
+    """One read model: ``load(version)`` builds it, ``get()`` returns the current one (zero queries when warm)."""
+
+    def __init__(self, key: str, load: Callable[[str], T], *, max_age: Callable[[], float]):
+        self.key = key
+        self._load = load
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._entry: tuple[float, str, T] | None = None
+
+    def version(self) -> str:
+        return current_versions(self.key)[0]
+
+    def get(self, version: str | None = None) -> T:
+        """The snapshot of ``version`` (read from the cache when not given), built now if this process has none."""
+        version = version or self.version()
+        entry = self._entry
+        now = time.monotonic()
+        if entry and entry[1] == version and now - entry[0] < self._max_age():
+            return entry[2]
+        value = self._load(version)
+        with self._lock:
+            self._entry = (now, version, value)
+        return value
+
+    def invalidate(self) -> None:
+        """Make every process rebuild on its next read."""
+        cache.set(self.key, uuid.uuid4().hex, timeout=None)
+        self._entry = None
+
+    def invalidate_on_commit(self, **_signal_kwargs) -> None:
+        """A signal receiver: now (this transaction sees its own change) and again after commit.
+
+        The second bump keeps any process from holding a snapshot it built from rows
+        read before the commit.
+        """
+        self.invalidate()
+        transaction.on_commit(self.invalidate)
