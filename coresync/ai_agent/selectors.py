@@ -80,13 +80,21 @@ def booking_by_reference(reference: str):
 
 
 def user_by_phone(phone: str):
-    """A customer account whose phone number matches the caller's (phone callers are guests otherwise)."""
+    """A customer account whose phone number matches the caller's (phone callers are guests otherwise).
+
+    Never a staff, technician or manager account: caller ID is easy to forge, and a
+    number must not carry anyone's powers. It greets and prices for the caller's
+    tier; it proves nothing (cancelling or moving asks what the caller knows).
+    """
     from django.contrib.auth import get_user_model
 
     digits = phone_digits(phone)
     if len(digits) < 10:
         return None
-    candidates = get_user_model().objects.filter(is_active=True, phone__endswith=digits[-4:])[:20]
+    User = get_user_model()
+    candidates = User.objects.filter(
+        is_active=True, is_staff=False, is_superuser=False, role=User.Role.CUSTOMER, phone__endswith=digits[-4:]
+    )[:20]
     matches = [u for u in candidates if phone_digits(u.phone) == digits]
     return matches[0] if len(matches) == 1 else None
 

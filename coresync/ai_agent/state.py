@@ -47,7 +47,7 @@ class DialogueState:
     # Action messages offered in recent replies (newest first): folded message -> the intent it stands for.
     offered_actions: dict = field(default_factory=dict)
     contact: dict = field(default_factory=dict)  # name, email, phone
-    awaiting: str = ""  # contact | confirm | identity | reference | cancel_confirm | reschedule_when
+    awaiting: str = ""  # contact | confirm | identity | reference | cancel_confirm | reschedule_when | reschedule_confirm
     booking: dict | None = None  # the booking made in this session: reference, status, start
     target_reference: str = ""  # the booking being cancelled or moved
     target_verified: bool = False
@@ -85,14 +85,16 @@ class DialogueState:
     def forget_operation(self) -> None:
         self.target_reference, self.target_verified, self.pending_operation = "", False, ""
         self.identity_attempts = 0
-        if self.awaiting in ("identity", "reference", "cancel_confirm", "reschedule_when"):
+        if self.awaiting == "reschedule_confirm":
+            self.selected = None  # the new time that was about to be confirmed
+        if self.awaiting in ("identity", "reference", "cancel_confirm", "reschedule_when", "reschedule_confirm"):
             self.awaiting = ""
 
     def public(self) -> dict:
         """The ``state`` the contract puts in every reply."""
         out: dict = {"intent": self.intent}
         if self.booking:
-            out["booking"] = {k: self.booking[k] for k in ("reference", "status", "start") if k in self.booking}
+            out["booking"] = {k: self.booking[k] for k in ("reference", "status", "start", "url") if k in self.booking}
         if self.handoff:
             out["handoff"] = True
         if self.awaiting:

@@ -398,9 +398,21 @@ def _booking_refused(state, ctx: TurnContext, reply: Reply, error: ApplicationEr
     reply.say(f"I couldn't book that: {error.message}", actions=other_options(ctx))
 
 
+OWN_BOOKING_PATH = "/accounts/bookings/{reference}/"
+
+
+def booking_state(booking, ctx: TurnContext) -> dict:
+    """What the chat shows of a booking (``state.booking``): its reference, status and start, and a link for its owner."""
+    start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
+    out = {"reference": booking.reference, "status": str(booking.status), "start": start.isoformat()}
+    if ctx.user is not None and not ctx.spoken and booking.customer_id == ctx.user.pk:
+        out["url"] = OWN_BOOKING_PATH.format(reference=booking.reference)
+    return out
+
+
 def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *, technician: str) -> None:
     start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
-    state.booking = {"reference": booking.reference, "status": str(booking.status), "start": start.isoformat()}
+    state.booking = booking_state(booking, ctx)
     state.forget_request()
     reply.booking_id, reply.outcome = booking.id, "booked"
     held = booking.status == "pending_payment"

@@ -1,20 +1,26 @@
-"""Cancel and reschedule an existing booking, only once the caller has proven it is theirs.
+"""Cancel and reschedule an existing booking, only once the caller has proven it is theirs, and only when asked twice.
 
-Proof is one of: the signed-in owner; the e-mail the booking was made with;
-the phone number the caller rings from matching the booking's phone; or the
-booking having been made in this very session. Until then nothing about the
-booking (not even whether the reference exists) is said.
+Proof is one of: the signed-in owner (web and HTTP chat); the e-mail the booking
+was made with; or the booking having been made (or already proven) in this very
+session. On the phone the number a caller rings from proves nothing (caller ID
+can be forged, and may be a colleague's phone): a caller gives the reference plus
+the name or the e-mail on the booking. Until then nothing about the booking (not
+even whether the reference exists) is said. A cancel or a move is then summed up
+("Cancel your Deep Tissue Massage on Friday, December 4 at 2:00 PM (CS-…)?") and
+done only on a yes.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from coresync.core.errors import ApplicationError, CancellationWindowClosed, SlotUnavailable
+from coresync.core.formatting import format_date, format_time
 
-from ..selectors import booking_by_reference, location_facts, phone_digits, upcoming_bookings_for
+from ..selectors import booking_by_reference, location_facts, upcoming_bookings_for
 from .base import Reply, TurnContext, action
-from .booking_flow import offer_slots
+from .booking_flow import booking_state, offer_slots
 from .nlu import Parse
 
 MAX_IDENTITY_ATTEMPTS = 3
@@ -23,15 +29,37 @@ MAX_IDENTITY_ATTEMPTS = 3
 def _proven(booking, parse: Parse, state, ctx: TurnContext) -> bool:
     if state.target_verified and state.target_reference == booking.reference:
         return True
-    user = ctx.user
-    if user is not None and (booking.customer_id == user.pk or getattr(user, "is_staff", False)):
-        return True
     if state.booking and state.booking.get("reference") == booking.reference:
-        return True
-    if ctx.spoken and state.caller_phone and phone_digits(state.caller_phone) == phone_digits(booking.customer_phone):
-        return True
+        return True  # made, or already proven, in this very session
     email = parse.email or ""
-    return bool(email) and email.lower() == booking.customer_email.lower()
+    if email and email.lower() == booking.customer_email.lower():
+        return True
+    if ctx.spoken:
+        # Caller ID is not proof: only what the caller knows (the reference plus the name on it) counts.
+        return _same_name(_said_name(parse, state), booking.customer_name)
+    user = ctx.user
+    return user is not None and (booking.customer_id == user.pk or getattr(user, "is_staff", False))
+
+
+_NAME_LEAD = re.compile(r"^(?:(?:it'?s|it is|that'?s|my name is|my name'?s|the name is|name is|under|in the name of|for|sure|yes|ok|okay)[\s,]+)+", re.I)
+
+
+def _said_name(parse: Parse, state) -> str:
+    """The name a caller gives when we asked whose booking it is ("It's Ann Lee", "Ann Lee")."""
+    if parse.name:
+        return parse.name
+    if state.awaiting != "identity":
+        return ""
+    return _NAME_LEAD.sub("", parse.text.strip(" .!?")).strip()
+
+
+def _folded_name(name: str) -> str:
+    return " ".join(re.findall(r"[^\W\d_]+", name.casefold()))
+
+
+def _same_name(said: str, on_booking: str) -> bool:
+    said = _folded_name(said)
+    return bool(said) and said == _folded_name(on_booking)
 
 
 def _phone_line(ctx: TurnContext) -> str:
@@ -67,13 +95,15 @@ def start_operation(operation: str, parse: Parse, state, ctx: TurnContext, reply
 
 def _own_booking_reference(operation: str, state, ctx: TurnContext, reply: Reply) -> str:
     """'My booking': the caller's only upcoming booking, a choice among several, or a question."""
-    if ctx.user is None and not (ctx.spoken and state.caller_phone):
-        state.awaiting = "reference"
-        reply.say("Of course. What's your booking reference? It starts with CS-, and it's in your confirmation e-mail.")
-        return ""
-    if state.booking:
+    if state.booking and state.booking.get("status") not in ("cancelled", None):
         return state.booking["reference"]
-    bookings = upcoming_bookings_for(user=ctx.user, phone=state.caller_phone if ctx.spoken else "", now=ctx.now)
+    if ctx.user is None or ctx.spoken:
+        # On the phone the caller's number is not enough to look their bookings up: the reference is asked.
+        state.awaiting = "reference"
+        spelled = "It starts with C S" if ctx.spoken else "It starts with CS-"
+        reply.say(f"Of course. What's your booking reference? {spelled}, and it's in your confirmation e-mail.")
+        return ""
+    bookings = upcoming_bookings_for(user=ctx.user, now=ctx.now)
     if not bookings:
         state.forget_operation()
         reply.say("I can't find an upcoming booking for you. Do you have the reference? It starts with CS-.")
@@ -99,7 +129,8 @@ def _own_booking_reference(operation: str, state, ctx: TurnContext, reply: Reply
 
 
 def _ask_identity(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    if parse.email:
+    answered = bool(parse.email) or (ctx.spoken and state.awaiting == "identity" and bool(_said_name(parse, state)))
+    if answered:
         state.identity_attempts += 1
     if state.identity_attempts >= MAX_IDENTITY_ATTEMPTS:
         state.forget_operation()
@@ -107,7 +138,13 @@ def _ask_identity(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         reply.handoff_reason = "identity"
         return
     state.awaiting = "identity"
-    if parse.email:
+    if ctx.spoken:
+        if answered:
+            reply.say("Those details don't match a booking I can change. Please check the reference, and tell me the name or the e-mail it was booked under.")
+            return
+        reply.say(f"To protect your booking, please tell me the full name or the e-mail address booking {state.target_reference} was made under.")
+        return
+    if answered:
         reply.say("Those details don't match a booking I can change. Please check the reference and the e-mail you booked with.")
         return
     reply.say(f"To protect your booking, please tell me the e-mail address booking {state.target_reference} was made with.")
@@ -119,7 +156,7 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
         reply.say(f"Booking {booking.reference} is {booking.get_status_display().lower()}, so there's nothing to change.")
         return False
     hours = booking.location.free_cancellation_hours
-    staff = ctx.user is not None and getattr(ctx.user, "is_staff", False)
+    staff = not ctx.spoken and ctx.user is not None and getattr(ctx.user, "is_staff", False)
     if not staff and booking.start - ctx.now < timedelta(hours=hours):
         state.forget_operation()
         reply.say(
@@ -131,43 +168,63 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
     return True
 
 
+def _at(start: datetime) -> str:
+    """'Friday, December 4 at 2:00 PM' (on screen)."""
+    return f"{format_date(start)} at {format_time(start)}"
+
+
+def _on(start: datetime, ctx: TurnContext) -> str:
+    """'on Friday, December 4 at 2:00 PM' on screen; the spoken form on the phone."""
+    return ctx.voice.moment(start) if ctx.spoken else f"on {_at(start)}"
+
+
+def _actor(ctx: TurnContext):
+    """Who acts on the booking: the signed-in person on the web; on the phone nobody's account (caller ID is not one)."""
+    return None if ctx.spoken else ctx.user
+
+
 def _offer_cancel(booking, state, ctx: TurnContext, reply: Reply) -> None:
     start = booking.start.astimezone(ctx.index.timezone)
     free_until = start - timedelta(hours=booking.location.free_cancellation_hours)
     policy = (booking.location.cancellation_policy or "").strip()
     text = (
-        f"{booking.reference} is {booking.service.name} with {booking.technician.display_name} {ctx.voice.moment(start)}. "
-        f"Cancelling is free until {ctx.voice.moment(free_until)}, so there's no charge. "
+        f"Cancel your {booking.service.name} {_on(start, ctx)} ({booking.reference})? "
+        f"Cancelling is free until {ctx.voice.moment(free_until)}, so there's no charge."
     )
     if policy:
-        text += f"Our policy: {policy} "
+        text += f" Our policy: {policy}"
     state.awaiting = "cancel_confirm"
     if ctx.spoken:
-        reply.say(text + "Shall I cancel it? Please say yes or no.")
+        reply.say(text + " Shall I cancel it? Please say yes or no.")
         return
     reply.say(
-        text + "Shall I cancel it?",
-        actions=[action(f"Yes, cancel {booking.reference}", f"confirm cancel {booking.reference}", "confirm"), action("Keep my booking", "keep my booking", "deny")],
+        text,
+        actions=[
+            action("Yes, cancel it", f"confirm cancel {booking.reference}", "confirm"),
+            action("Keep my booking", "keep my booking", "deny"),
+        ],
     )
 
 
 def confirm_cancel(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """The yes to 'Cancel your …?': only then is the booking cancelled."""
     from coresync.bookings.services import booking_cancel
 
     reference = parse.reference or state.target_reference
     booking = booking_by_reference(reference) if reference else None
-    if booking is None or not (state.target_verified and state.target_reference == booking.reference):
-        start_operation("cancel", parse, state, ctx, reply)
+    asked = state.awaiting == "cancel_confirm" and state.target_verified
+    if booking is None or not (asked and state.target_reference == booking.reference):
+        start_operation("cancel", parse, state, ctx, reply)  # proves, sums up and asks (again)
         return
     try:
-        booking_cancel(booking=booking, actor=ctx.user, reason=f"Cancelled by the guest via the concierge ({ctx.channel}).", now=ctx.now)
+        booking = booking_cancel(booking=booking, actor=_actor(ctx), reason=f"Cancelled by the guest via the concierge ({ctx.channel}).", now=ctx.now)
     except ApplicationError as error:
         state.forget_operation()
         reply.say(f"I couldn't cancel it: {error.message}")
         return
     state.forget_operation()
-    if state.booking and state.booking.get("reference") == booking.reference:
-        state.booking["status"] = "cancelled"
+    state.booking = booking_state(booking, ctx)
+    state.booking["status"] = "cancelled"
     reply.outcome, reply.booking_id = "cancelled", booking.id
     reply.say(f"Done: booking {booking.reference} is cancelled, free of charge. We hope to see you another time.")
 
@@ -193,20 +250,72 @@ def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Repl
         state.pending_operation, state.target_reference, state.target_verified = "reschedule", booking.reference, True
 
 
-def do_reschedule(parse: Parse, state, ctx: TurnContext, reply: Reply, slot: dict) -> None:
+def propose_move(parse: Parse, state, ctx: TurnContext, reply: Reply, slot: dict) -> None:
+    """A new time was chosen: sum the move up and ask before anything changes."""
+    reference = parse.reference or state.target_reference
+    booking = booking_by_reference(reference) if reference else None
+    start = datetime.fromisoformat(slot["start"])
+    if booking is not None and _already_there(booking, state, start):
+        state.forget_operation()
+        _say_where_it_is(booking, state, ctx, reply)
+        return
+    if booking is None or not (state.target_verified and state.target_reference == booking.reference):
+        start_operation("reschedule", parse, state, ctx, reply)
+        return
+    old = booking.start.astimezone(ctx.index.timezone)
+    new = start.astimezone(ctx.index.timezone)
+    technician = slot.get("technician") or "your therapist"
+    state.selected, state.offered, state.awaiting = slot, [], "reschedule_confirm"
+    state.pending_operation, state.target_reference = "reschedule", booking.reference
+    text = f"Move your {booking.service.name} from {_at(old)} to {_at(new)} with {technician} ({booking.reference})?"
+    if ctx.spoken:
+        reply.say(f"Move your {booking.service.name} from {ctx.voice.moment(old)} to {ctx.voice.moment(new)} with {technician.split()[0]}? Please say yes or no.")
+        return
+    reply.say(
+        text,
+        actions=[
+            action("Yes, move it", f"confirm move {booking.reference}", "confirm"),
+            action("Keep my booking", "keep my booking", "deny"),
+            action("Other times", f"reschedule {booking.reference}", "reschedule"),
+        ],
+    )
+
+
+def _already_there(booking, state, start: datetime) -> bool:
+    """A second press of a move already made (the session knows the booking, and it starts then)."""
+    known = bool(state.booking) and state.booking.get("reference") == booking.reference
+    return known and booking.is_active and booking.start == start
+
+
+def _say_where_it_is(booking, state, ctx: TurnContext, reply: Reply) -> None:
+    start = booking.start.astimezone(ctx.index.timezone)
+    state.booking = booking_state(booking, ctx)
+    reply.say(f"{booking.reference} is booked for {ctx.voice.moment(start)}. Is there anything else I can help with?")
+
+
+def confirm_reschedule(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """The yes to 'Move your …?': only then is the booking moved."""
     from coresync.bookings.services import booking_reschedule
 
     reference = parse.reference or state.target_reference
     booking = booking_by_reference(reference) if reference else None
-    if booking is None or not (state.target_verified and state.target_reference == booking.reference):
+    slot = state.selected
+    asked = state.awaiting == "reschedule_confirm" and state.target_verified and slot is not None
+    if booking is None or not (asked and state.target_reference == booking.reference):
+        known = booking is not None and state.booking and state.booking.get("reference") == booking.reference
+        if known and booking.is_active:
+            state.forget_operation()
+            _say_where_it_is(booking, state, ctx, reply)  # pressed again after the move: where it is now
+            return
         start_operation("reschedule", parse, state, ctx, reply)
         return
     start = datetime.fromisoformat(slot["start"])
     try:
-        booking = booking_reschedule(booking=booking, start=start, actor=ctx.user, technician=slot.get("technician_id"), now=ctx.now)
+        booking = booking_reschedule(booking=booking, start=start, actor=_actor(ctx), technician=slot.get("technician_id"), now=ctx.now)
     except SlotUnavailable:
+        state.selected, state.awaiting = None, ""
         reply.say("Sorry, that time was just taken.")
-        state.date_from = state.date_to = start.date().isoformat()
+        parse.when.date_from = parse.when.date_to = start.astimezone(ctx.index.timezone).date()
         _offer_new_times(booking, parse, state, ctx, reply)
         return
     except (CancellationWindowClosed, ApplicationError) as error:
@@ -216,7 +325,13 @@ def do_reschedule(parse: Parse, state, ctx: TurnContext, reply: Reply, slot: dic
     state.forget_operation()
     state.forget_request()
     new_start = booking.start.astimezone(ctx.index.timezone)
-    if state.booking and state.booking.get("reference") == booking.reference:
-        state.booking["start"] = new_start.isoformat()
+    state.booking = booking_state(booking, ctx)
     reply.outcome, reply.booking_id = "rescheduled", booking.id
-    reply.say(f"Done: {booking.reference} is now {ctx.voice.moment(new_start)} with {slot.get('technician', 'your therapist')}.")
+    text = f"Done: {booking.reference} is now {ctx.voice.moment(new_start)} with {slot.get('technician', 'your therapist')}."
+    if ctx.spoken:
+        reply.say(text + " Is there anything else I can help with?")
+        return
+    reply.say(
+        text + " Is there anything else I can help with?",
+        actions=[action("Directions", "where are you located?", "faq_location"), action("What to bring", "what should I bring?", "faq_what_to_bring")],
+    )

@@ -23,6 +23,7 @@ REFERENCE = re.compile(r"\bcs[\s\-]?([2-9a-hj-km-np-z]{6})\b", re.I)
 ACTION_BOOK = re.compile(r"^book ([a-z0-9\-]+) (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_MOVE = re.compile(r"^move (cs-[0-9a-z]{6}) to (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$")
+ACTION_CONFIRM_MOVE = re.compile(r"^(?:confirm|yes,?) move (cs-[0-9a-z]{6})$")
 DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|one|1|2|two)\s*-?\s*(?:hour|hr)s?\b|\b(\d)\s*(?:h)\b")
 _NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
@@ -75,6 +76,7 @@ class Parse:
     ordinal: int | None = None
     action_start: str = ""  # ISO local start from an action message
     action_technician: int | None = None
+    confirms: str = ""  # cancel | reschedule: the yes of a "Yes, cancel it" / "Yes, move it" action
 
     def entities(self, index: CatalogIndex) -> dict:
         """The entities as plain JSON (slugs and names, not ids): stored with the turn and scored by the evaluation."""
@@ -142,10 +144,10 @@ def _actions(folded: str, parse: Parse, index: CatalogIndex) -> bool:
         parse.action_start, parse.action_technician = m.group(2).replace("t", "T"), int(m.group(3))
         parse.intent = "choose_slot"
         return True
-    if m := ACTION_CONFIRM_CANCEL.match(folded):
-        parse.reference = m.group(1).upper()
-        parse.intent = "confirm"
-        return True
+    for pattern, operation in ((ACTION_CONFIRM_CANCEL, "cancel"), (ACTION_CONFIRM_MOVE, "reschedule")):
+        if m := pattern.match(folded):
+            parse.reference, parse.intent, parse.confirms = m.group(1).upper(), "confirm", operation
+            return True
     return False
 
 

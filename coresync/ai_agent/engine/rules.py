@@ -18,6 +18,8 @@ def contextual_intent(parse: Parse, state) -> str:
     intent, awaiting = parse.intent, state.awaiting
     if intent in ("handoff", "cancel", "reschedule", "goodbye") or parse.action_start:
         return intent
+    if awaiting == "identity" and state.pending_operation and state.channel == "phone" and intent not in ("confirm", "deny"):
+        return state.pending_operation  # a caller answers "whose booking is it?" with a name
     if awaiting == "contact" and (parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact")):
         return "give_contact"
     if awaiting in ("identity", "reference") and (parse.email or parse.reference) and state.pending_operation:
@@ -28,7 +30,7 @@ def contextual_intent(parse: Parse, state) -> str:
         return "choose_slot"
     if intent == "choose_slot" and not state.offered:
         return "availability_question" if (state.service_id or state.category_id) else "fallback"
-    if awaiting in ("confirm", "cancel_confirm") and intent in ("confirm", "deny"):
+    if awaiting in ("confirm", "cancel_confirm", "reschedule_confirm") and intent in ("confirm", "deny"):
         return intent
     return intent
 
@@ -80,7 +82,7 @@ def _choose(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if parse.action_start:
         slot = next((s for s in state.offered if s["start"][:16] == parse.action_start and s["technician_id"] == parse.action_technician), None)
         if parse.reference:
-            manage_flow.do_reschedule(parse, state, ctx, reply, slot or _slot_from_action(parse, state, ctx))
+            manage_flow.propose_move(parse, state, ctx, reply, slot or _slot_from_action(parse, state, ctx))
             return
         if slot is None:
             _recheck(parse, state, ctx, reply)
@@ -92,7 +94,7 @@ def _choose(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
         return
     if state.offered_for == "reschedule":
-        manage_flow.do_reschedule(parse, state, ctx, reply, slot)
+        manage_flow.propose_move(parse, state, ctx, reply, slot)
         return
     booking_flow.select_slot(state, ctx, reply, slot)
 
@@ -113,7 +115,10 @@ def _recheck(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
 
 
 def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    if parse.reference or state.awaiting == "cancel_confirm":
+    if parse.confirms != "cancel" and (parse.confirms == "reschedule" or state.awaiting == "reschedule_confirm"):
+        manage_flow.confirm_reschedule(parse, state, ctx, reply)
+        return
+    if parse.confirms == "cancel" or parse.reference or state.awaiting == "cancel_confirm":
         manage_flow.confirm_cancel(parse, state, ctx, reply)
         return
     if state.awaiting == "confirm" and state.selected:
@@ -126,7 +131,7 @@ def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if state.awaiting == "slot" and state.offered:
         if len(state.offered) == 1 or _first_is_the_asked_time(state):
             if state.offered_for == "reschedule":
-                manage_flow.do_reschedule(parse, state, ctx, reply, state.offered[0])
+                manage_flow.propose_move(parse, state, ctx, reply, state.offered[0])
                 return
             booking_flow.select_slot(state, ctx, reply, state.offered[0])
             return

@@ -247,3 +247,75 @@ def test_atlas_connector_sends_the_exact_request():
     with pytest.raises(AtlasError) as error:
         connector.send_text(to="+1", text="x", idempotency_key="k2")
     assert error.value.retryable
+
+
+@pytest.fixture
+def guest_booking_today(demo_spa, frozen_now):
+    from datetime import datetime
+
+    from coresync.ai_agent.tests.conftest import NEW_YORK
+    from coresync.bookings.services import GuestDetails, booking_create
+
+    return booking_create(
+        service="swedish-massage", start=datetime(2026, 11, 23, 15, 0, tzinfo=NEW_YORK),
+        guest=GuestDetails("Ann Lee", "ann@example.com", "+1 (646) 555-0123"), now=frozen_now,
+    )  # fmt: skip
+
+
+def _call(atlas, call_id: str, caller: str, lines: list[str], first: int) -> list[str]:
+    replies = []
+    for n, text in enumerate(lines):
+        response = atlas(_event(first + n, text=text, call=call_id, caller=caller))
+        assert response.status_code == 200, response.content
+        replies.append(response.json()["reply"])
+    return replies
+
+
+@pytest.mark.django_db
+def test_a_call_from_the_managers_number_has_no_staff_powers(atlas, demo_spa, guest_booking_today):
+    manager = demo_spa.manager
+    manager.phone = "+1 (917) 555-0999"
+    manager.save(update_fields=["phone"])
+    reference = guest_booking_today.reference
+    replies = _call(atlas, "call-mgr", "+19175550999", [f"cancel {reference}", "ann@example.com", "yes", "yes"], first=700)
+    guest_booking_today.refresh_from_db()
+    assert guest_booking_today.status == "confirmed"  # inside 24 hours: only the spa's team in person may
+    assert "24 hours" in " ".join(replies)
+    conversation = Conversation.objects.get(atlas_call_id="call-mgr")
+    assert conversation.customer_id is None  # caller ID never identifies a staff account
+
+
+@pytest.mark.django_db
+def test_caller_id_alone_cancels_nothing(atlas, guest_booking):
+    # The call comes from the very number on the booking: still the reference and the name are asked.
+    replies = _call(atlas, "call-own", "+16465550123", ["I want to cancel my booking", "yes", "yes"], first=720)
+    guest_booking.refresh_from_db()
+    assert guest_booking.status == "confirmed"
+    assert "reference" in replies[0] and all("Swedish" not in r for r in replies)
+
+
+@pytest.mark.django_db
+def test_caller_cancels_with_the_reference_and_the_name_on_it(atlas, guest_booking):
+    reference = guest_booking.reference
+    replies = _call(atlas, "call-ann", "+19175550000", ["cancel my booking", reference, "Bo Chen"], first=740)
+    assert "don't match" in replies[-1] and "Swedish" not in " ".join(replies)
+    replies = _call(atlas, "call-ann", "+19175550000", ["Ann Lee"], first=750)
+    assert "Cancel your Swedish Massage" in replies[-1] and "yes or no" in replies[-1]
+    guest_booking.refresh_from_db()
+    assert guest_booking.status == "confirmed"
+    _call(atlas, "call-ann", "+19175550000", ["yes"], first=760)
+    guest_booking.refresh_from_db()
+    assert guest_booking.status == "cancelled"
+
+
+@pytest.fixture
+def guest_booking(demo_spa, frozen_now):
+    from datetime import datetime
+
+    from coresync.ai_agent.tests.conftest import NEW_YORK
+    from coresync.bookings.services import GuestDetails, booking_create
+
+    return booking_create(
+        service="swedish-massage", start=datetime(2026, 11, 25, 14, 0, tzinfo=NEW_YORK),
+        guest=GuestDetails("Ann Lee", "ann@example.com", "+1 (646) 555-0123"), now=frozen_now,
+    )  # fmt: skip

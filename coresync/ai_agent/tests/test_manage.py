@@ -11,6 +11,7 @@ from coresync.ai_agent.models import FaqEntry, Handoff
 from coresync.ai_agent.tests.conftest import NEW_YORK
 from coresync.bookings.models import Booking
 from coresync.bookings.services import GuestDetails, booking_create
+from coresync.core.formatting import format_time
 
 pytestmark = pytest.mark.django_db
 
@@ -88,11 +89,21 @@ def test_within_24_hours_the_policy_is_explained_and_nothing_changes(chat, demo_
     assert booking.status == "confirmed"
 
 
-def test_caller_reschedules_from_the_number_on_the_booking(chat, guest_booking):
+def test_caller_reschedules_with_the_reference_and_the_name_then_a_yes(chat, guest_booking):
     c = chat(channel="phone", caller_phone="+16465550123", call_id="call-resched")
     c.say("I need to move my booking to Thursday at 2pm")
+    assert "reference" in c.text and "Swedish" not in c.text  # the number on the booking proves nothing
+    c.say(guest_booking.reference)
+    assert "name" in c.text and "Swedish" not in c.text
+    c.say("It's Ann Lee")
+    assert "When would you like" in c.text
+    c.say("Thursday at 2pm")
     assert "p.m." in c.text
     c.say("two p.m. please")
+    assert "Move your Swedish Massage" in c.text and "yes or no" in c.text
+    guest_booking.refresh_from_db()
+    assert guest_booking.start == datetime(2026, 11, 25, 14, 0, tzinfo=NEW_YORK)  # nothing moved before the yes
+    c.say("yes")
     guest_booking.refresh_from_db()
     assert guest_booking.start == datetime(2026, 11, 26, 14, 0, tzinfo=NEW_YORK), c.text
     assert "Done" in c.text
@@ -104,7 +115,7 @@ def test_caller_from_another_number_must_prove_identity(chat, guest_booking):
     assert "e-mail" in c.text and "Swedish" not in c.text
 
 
-def test_web_guest_reschedules_by_choosing_an_offered_time(chat, guest_booking):
+def test_web_guest_reschedules_by_choosing_an_offered_time_and_confirming(chat, guest_booking):
     c = chat()
     c.say(f"reschedule {guest_booking.reference}")
     c.say("ann@example.com")
@@ -113,8 +124,70 @@ def test_web_guest_reschedules_by_choosing_an_offered_time(chat, guest_booking):
     target = c.actions[0]["message"]
     assert target.startswith(f"move {guest_booking.reference} to 2026-11-26T")
     c.say(target)
+    new_start = datetime.fromisoformat(target.split()[3]).replace(tzinfo=NEW_YORK)
+    assert c.text.startswith(
+        f"Move your Swedish Massage from Wednesday, November 25 at 2:00 PM to Thursday, November 26 at {format_time(new_start)}"
+    ), c.text
+    assert [a["label"] for a in c.actions][:2] == ["Yes, move it", "Keep my booking"]
+    guest_booking.refresh_from_db()
+    assert guest_booking.start == datetime(2026, 11, 25, 14, 0, tzinfo=NEW_YORK)  # asked, not done
+    c.choose("Yes, move it")
     guest_booking.refresh_from_db()
     assert guest_booking.start.astimezone(NEW_YORK).strftime("%Y-%m-%dT%H:%M") == target.split()[3]
+    assert c.text.startswith(f"Done: {guest_booking.reference} is now") and c.last["state"]["booking"]["start"].startswith(target.split()[3])
+    assert "awaiting" not in c.last["state"]
+    # The same buttons pressed again (a double click, an old message) move nothing and say where it is.
+    c.say(target)
+    assert f"{guest_booking.reference} is booked for" in c.text and "taken" not in c.text
+    c.say(f"confirm move {guest_booking.reference}")
+    assert f"{guest_booking.reference} is booked for" in c.text
+    assert Booking.objects.get(pk=guest_booking.pk).ics_sequence == 1
+
+
+def test_keep_my_booking_moves_nothing(chat, guest_booking):
+    c = chat()
+    c.say(f"reschedule {guest_booking.reference}")
+    c.say("ann@example.com")
+    c.say("thursday afternoon")
+    c.choose(index=0)
+    c.choose("Keep my booking")
+    assert "stays as it is" in c.text
+    guest_booking.refresh_from_db()
+    assert guest_booking.start == datetime(2026, 11, 25, 14, 0, tzinfo=NEW_YORK)
+
+
+def test_cancel_asks_with_a_summary_and_the_badge_follows(chat, demo_spa, frozen_now):
+    user = demo_spa.users["base"]
+    booking = booking_create(service="deep-tissue-massage", start=datetime(2026, 12, 4, 14, 0, tzinfo=NEW_YORK), customer=user, now=frozen_now)
+    c = chat(user=user)
+    c.say("please cancel my booking")
+    assert c.text.startswith(f"Cancel your Deep Tissue Massage on Friday, December 4 at 2:00 PM ({booking.reference})?"), c.text
+    assert [a["label"] for a in c.actions] == ["Yes, cancel it", "Keep my booking"]
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"  # asked, not done
+    c.choose("Yes, cancel it")
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert c.last["state"]["booking"] == {
+        "reference": booking.reference, "status": "cancelled", "start": "2026-12-04T14:00:00-05:00",
+        "url": f"/accounts/bookings/{booking.reference}/",
+    }  # fmt: skip
+
+
+def test_a_guest_cancelling_by_reference_gets_the_cancelled_status_but_no_link(chat, guest_booking):
+    c = chat()
+    c.say(f"cancel {guest_booking.reference}")
+    c.say("ann@example.com")
+    c.choose("Yes, cancel")
+    assert c.last["state"]["booking"]["status"] == "cancelled" and "url" not in c.last["state"]["booking"]
+
+
+def test_the_booked_badge_links_to_the_signed_in_owners_booking(chat, demo_spa):
+    c = chat(user=demo_spa.users["base"])
+    c.say("book a signature facial tomorrow at 10am")
+    c.choose("Confirm booking")
+    booking = Booking.objects.get()
+    assert c.last["state"]["booking"]["url"] == f"/accounts/bookings/{booking.reference}/"
 
 
 def test_faq_answers_come_from_editable_data(chat, demo_spa):
@@ -208,7 +281,9 @@ def test_a_bare_yes_keeps_a_reschedule_going(chat, guest_booking):
     assert c.last["state"]["awaiting"] == "reschedule_when" and "When would you like" in c.text
     c.say("thursday at 3pm")
     assert "is free" in c.text
-    c.say("yes")  # "Yes, 3:00 PM is free": moves this booking, makes no new one
+    c.say("yes")  # "Yes, 3:00 PM is free": that time, summed up and asked
+    assert c.last["state"]["awaiting"] == "reschedule_confirm" and "Move your Swedish Massage" in c.text
+    c.say("yes")  # moves this booking, makes no new one
     guest_booking.refresh_from_db()
     assert guest_booking.start == datetime(2026, 11, 26, 15, 0, tzinfo=NEW_YORK), c.text
     assert Booking.objects.count() == 1 and "Done" in c.text
