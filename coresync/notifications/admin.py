@@ -6,9 +6,11 @@ from .services import email_resend
 
 @admin.register(EmailLog)
 class EmailLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "status", "recipient", "booking", "membership", "attempts", "sent_at"]
+    list_display = [
+        "created_at", "kind", "status", "recipient", "booking", "sequence", "membership", "dedupe_key", "attempts", "sent_at",
+    ]
     list_filter = ["kind", "status"]
-    search_fields = ["recipient", "booking__reference", "membership__member_number", "provider_message_id"]
+    search_fields = ["recipient", "booking__reference", "membership__member_number", "dedupe_key", "provider_message_id"]
     list_select_related = ["booking", "membership"]
     date_hierarchy = "created_at"
     actions = ["resend"]
