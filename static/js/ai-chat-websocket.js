@@ -6,6 +6,10 @@
  * {"session_id", "messages": [{"text", "cards": [{"title", "text", "image"?}],
  *  "actions": [{"label", "message"}]}], "state": {...}} or {"error": {"code", "message"}}.
  * Over the socket, replies carry "type": "reply" | "error", plus "session" (on connect) and "typing" frames.
+ * Resuming: when the tab already has a session, the first frame on every (re)connect is
+ * {"type": "resume", "session_id"}; the server answers {"type": "history", "session_id",
+ *  "messages": [{"role": "user"|"assistant", "text", "cards"?, "actions"?}], "state"} (no messages
+ * when the session has expired), so the conversation follows the guest from page to page.
  *
  * - Everything the server says is rendered with textContent: never as HTML.
  * - The session id lives in sessionStorage, so a reload, another page of the site or
@@ -29,6 +33,22 @@
 
   function writeSession(id) {
     try { window.sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* private mode: keep it in memory */ }
+  }
+
+  function forgetSession() {
+    try { window.sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
+  }
+
+  /* Same-origin http(s) links only: a link from the server never becomes javascript: or another site. */
+  function safeLocalUrl(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      var url = new URL(value, window.location.href);
+      if (url.origin !== window.location.origin) return null;
+      return url.protocol === "https:" || url.protocol === "http:" ? url.pathname + url.search + url.hash : null;
+    } catch (e) {
+      return null;
+    }
   }
 
   function csrfToken() {
@@ -63,6 +83,11 @@
     this.actions = root.querySelector("[data-chat-actions]");
     this.wsPath = root.getAttribute("data-ws-path") || "/ws/ai-chat/";
     this.httpPath = root.getAttribute("data-http-path") || "/api/v1/chat/";
+    // Signed-in guests get their bookings' account page as the badge's link ("/accounts/bookings/").
+    this.accountBookingsPath = root.getAttribute("data-account-bookings") || "";
+    this.greeting = this.log.querySelector("[data-chat-greeting]");
+    this.badges = {};     // booking reference -> its badge in the log
+    this.restored = false; // the history of a resumed conversation is drawn once per page
     this.sessionId = readSession();
     this.ws = null;
     this.opened = false;
@@ -86,12 +111,8 @@
       self.input.value = "";
       self.send(text);
     });
-    this.root.addEventListener("click", function (event) {
-      var button = event.target.closest("[data-chat-send]");
-      if (!button || !self.root.contains(button)) return;
-      event.preventDefault();
-      self.send(button.getAttribute("data-chat-send"), button.textContent);
-    });
+    // Buttons are handled by the one page-level listener in start(): a second listener here would
+    // see the same click again once send() has removed the button from the chat (a double send).
     this.input.addEventListener("focus", function () { self.connect(); });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible") self.resume();
@@ -139,6 +160,8 @@
       clearTimeout(openTimer);
       self.opened = true;
       self.setStatus("");
+      // First frame: continue this tab's conversation (the server answers with its history).
+      if (self.sessionId) socket.send(JSON.stringify({ type: "resume", session_id: self.sessionId }));
       self.flush();
     };
     socket.onmessage = function (event) {
@@ -151,7 +174,11 @@
         if (payload.session_id) self.rememberSession(payload.session_id);
         return;
       }
-      if (payload.type === "typing") { self.showTyping(); return; }
+      if (payload.type === "typing") { if (self.inflight.length) self.showTyping(); return; }
+      if (payload.type === "history") { self.restore(payload); return; }
+      // A reply or error answers the oldest message in flight; one with nothing in flight (say, to the
+      // resume frame) is not the guest's to see.
+      if (!self.inflight.length) return;
       self.inflight.shift();
       self.receive(payload);
     };
@@ -279,13 +306,44 @@
     this.renderActions(lastActions);
   };
 
+  /* A resumed conversation: draw what was said (once per page, above anything typed since), then its state. */
+  Chat.prototype.restore = function (payload) {
+    var messages = Array.isArray(payload.messages) ? payload.messages : [];
+    if (payload.session_id) {
+      this.rememberSession(payload.session_id);
+    } else {
+      // Expired or unknown: the next message starts a new conversation.
+      this.sessionId = null;
+      forgetSession();
+    }
+    if (!this.restored && messages.length) {
+      this.restored = true;
+      var self = this;
+      var anchor = this.greeting ? this.greeting.nextSibling : this.log.firstChild;
+      var greetingText = this.greeting ? this.greeting.textContent.trim() : "";
+      var lastActions = [];
+      messages.forEach(function (message, index) {
+        if (!message || typeof message !== "object") return;
+        var role = message.role === "user" ? "guest" : "agent";
+        // The greeting is already on the page: never twice.
+        if (index === 0 && role === "agent" && greetingText && String(message.text || "").trim() === greetingText) return;
+        self.render({ role: role, text: message.text, cards: role === "agent" ? message.cards : null }, anchor);
+        if (role === "agent") lastActions = Array.isArray(message.actions) ? message.actions : [];
+      });
+      // The buttons of the last answer, unless the guest has already sent something new on this page.
+      if (!this.waiting) this.renderActions(lastActions);
+    }
+    this.restored = true;
+    this.renderState(payload.state || {});
+  };
+
   Chat.prototype.rememberSession = function (id) {
     if (String(id) === this.sessionId) return;
     this.sessionId = String(id);
     writeSession(this.sessionId);
   };
 
-  Chat.prototype.render = function (entry) {
+  Chat.prototype.render = function (entry, before) {
     var item = el("div", "msg msg--" + entry.role);
     item.appendChild(el("p", "msg__text", entry.text || ""));
     if (Array.isArray(entry.cards) && entry.cards.length) {
@@ -314,23 +372,51 @@
       });
       item.appendChild(cards);
     }
-    this.log.appendChild(item);
+    if (before && before.parentNode === this.log) this.log.insertBefore(item, before);
+    else this.log.appendChild(item);
     this.scrollToEnd();
     return item;
   };
 
+  /* The booking this conversation made: one badge per reference, a link to the booking, kept up to date. */
   Chat.prototype.renderState = function (state) {
     var booking = state && state.booking;
-    if (booking && booking.reference && booking.status === "confirmed" && this.confirmed !== booking.reference) {
-      this.confirmed = booking.reference;
+    if (booking && typeof booking === "object" && booking.reference) this.renderBooking(booking);
+    if (state && state.handoff) this.setStatus("A member of our team will take over this conversation.");
+  };
+
+  Chat.prototype.bookingUrl = function (booking) {
+    if (this.accountBookingsPath) return this.accountBookingsPath + encodeURIComponent(booking.reference) + "/";
+    return safeLocalUrl(booking.manage_url || booking.url || "");
+  };
+
+  Chat.prototype.renderBooking = function (booking) {
+    var reference = String(booking.reference);
+    var status = String(booking.status || "");
+    var cancelled = status === "cancelled" || status === "expired";
+    var badge = this.badges[reference];
+    if (!badge) {
+      if (status !== "confirmed") return;  // nothing to announce yet (or any more)
       var note = el("div", "msg msg--note");
-      var box = el("p", "booking-confirmed", "Booked · " + booking.reference);
-      box.setAttribute("data-chat-booking", booking.reference);
-      note.appendChild(box);
+      badge = el("p", "booking-confirmed");
+      badge.setAttribute("data-chat-booking", reference);
+      note.appendChild(badge);
       this.log.appendChild(note);
+      this.badges[reference] = badge;
       this.scrollToEnd();
     }
-    if (state && state.handoff) this.setStatus("A member of our team will take over this conversation.");
+    var label = (cancelled ? "Cancelled · " : "Booked · ") + reference;
+    var href = this.bookingUrl(booking);
+    while (badge.firstChild) badge.removeChild(badge.firstChild);
+    if (href) {
+      var link = el("a", "booking-confirmed__link", label);
+      link.href = href;
+      badge.appendChild(link);
+    } else {
+      badge.textContent = label;
+    }
+    badge.setAttribute("data-status", status);
+    badge.className = "booking-confirmed" + (cancelled ? " booking-confirmed--cancelled" : "");
   };
 
   Chat.prototype.renderActions = function (actions) {
@@ -376,7 +462,8 @@
     });
     if (!chats.length) return;
     var main = chats[0];
-    // Buttons elsewhere on the page ("Ask about Premium", "Book a facial") talk to the page's chat.
+    // One listener for every chat button on the page: a button inside a chat talks to that chat, one
+    // elsewhere ("Ask about Premium", "Book a facial") to the page's main chat. Exactly one send per click.
     document.addEventListener("click", function (event) {
       var jump = event.target.closest("[data-chat-jump]");
       if (jump) {
@@ -387,11 +474,15 @@
         return;
       }
       var button = event.target.closest("[data-chat-send]");
-      if (!button || main.root.contains(button)) return;
+      if (!button || button.disabled) return;
       event.preventDefault();
-      main.root.scrollIntoView({ behavior: "smooth", block: "start" });
-      main.send(button.getAttribute("data-chat-send"), button.textContent.trim());
-      main.input.focus({ preventScroll: true });
+      var owner = chats.filter(function (chat) { return chat.root.contains(button); })[0];
+      if (!owner) {
+        owner = main;
+        main.root.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
+      owner.send(button.getAttribute("data-chat-send"), button.textContent.trim());
+      if (owner === main && !main.root.contains(document.activeElement)) main.input.focus({ preventScroll: true });
     });
     window.CoreSyncChat = main;
   }

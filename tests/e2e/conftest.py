@@ -190,3 +190,36 @@ def write_artifact(name: str, payload: dict) -> None:
     existing = json.loads(path.read_text()) if path.exists() else {}
     existing.update(payload)
     path.write_text(json.dumps(existing, indent=2, sort_keys=True))
+
+
+class ChatFrames:
+    """Every frame the page sent to and received from the concierge socket (``page.on("websocket")``)."""
+
+    def __init__(self, page):
+        self.sent: list[dict] = []
+        self.received: list[dict] = []
+        self.sockets = 0
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws) -> None:
+        if "/ws/ai-chat/" not in ws.url:
+            return
+        self.sockets += 1
+        ws.on("framesent", lambda payload: self.sent.append(_frame(payload)))
+        ws.on("framereceived", lambda payload: self.received.append(_frame(payload)))
+
+    @property
+    def messages(self) -> list[str]:
+        """The guest's messages, in the order sent (resume frames and the like left out)."""
+        return [f["message"] for f in self.sent if "message" in f]
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [f for f in self.received if f.get("type") == kind]
+
+
+def _frame(payload) -> dict:
+    try:
+        value = json.loads(payload)
+    except (TypeError, ValueError):
+        return {"raw": payload}
+    return value if isinstance(value, dict) else {"raw": value}
