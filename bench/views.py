@@ -6,6 +6,7 @@
 """
 
 from django.http import HttpResponse
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +18,8 @@ def plain(request):
 
 
 class OneQueryView(APIView):
+    permission_classes = [AllowAny]  # a benchmark floor, only with BENCH_ENDPOINTS
+
     def get(self, request):
         row = Service.objects.order_by("id").values("id", "slug", "duration_minutes").first()
         return Response({"service": row})

@@ -20,6 +20,7 @@ from .serializers import ChatRequestSerializer, ConversationReplaySerializer, Co
 class ChatView(APIView):
     """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``."""
 
+    permission_classes = [permissions.AllowAny]  # guests chat too
     throttle_classes = [ChatIPThrottle]
 
     @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -46,6 +46,7 @@ def catalog_payload(snapshot: CatalogSnapshot) -> dict:
 
 class ServiceListView(APIView):
     authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]  # the public catalog
 
     @extend_schema(
         summary="The public catalog (no prices)",
