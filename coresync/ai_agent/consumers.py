@@ -7,7 +7,10 @@ Server → client: ``{"type": "session", "session_id", "resumed"}`` on connect,
 ``{"type": "error", "error": {"code", "message", "fields"}}`` (a rate-limited
 message gets its error after the typing frame).
 A client that reconnects with ``?session_id=<uuid>`` (or sends it) continues
-the same conversation while the session lives (``AI_SESSION_TTL``).
+the same conversation while the session lives (``AI_SESSION_TTL``). A page that
+opens mid-conversation sends ``{"type": "resume", "session_id"}`` first and gets
+``{"type": "history", "session_id", "messages": [{"role", "text", "cards"?, "actions"?}], "state"}``
+(empty when the session is unknown, expired or someone else's).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from coresync.core.errors import ApplicationError
 from coresync.core.ratelimit import client_ip_from_scope
 
 from .ratelimit import chat_allowed
-from .services import chat_turn
+from .services import chat_history, chat_turn
 from .state import state_load, valid_session_id
 
 logger = logging.getLogger("coresync.ai_agent")
@@ -74,6 +77,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "session", "session_id": self.session_id, "resumed": resumed})
 
     async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "resume":
+            await self._resume(content.get("session_id"))
+            return
         if not isinstance(content, dict) or not isinstance(content.get("message", ""), str):
             await self._error(error_body("validation_error", "Send {\"message\": \"...\"}.", {"message": ["Must be a string."]}))
             return
@@ -115,6 +121,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(error_body("malformed_json", "The message is not valid JSON."))
             return
         await self.receive_json(content)
+
+    async def _resume(self, session_id) -> None:
+        """``{"type": "resume", "session_id"}`` (a page opened mid-conversation): the history, and the session goes on."""
+        history = await database_sync_to_async(chat_history, thread_sensitive=False)(session_id=session_id, user=self.user)
+        if history["session_id"]:
+            self.session_id = history["session_id"]
+        await self.send_json(history)
 
     async def _error(self, body: dict) -> None:
         await self.send_json({"type": "error", **body})

@@ -141,6 +141,30 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     return ChatResult(state.session_id, turn_reply.messages, state.public(), turn_reply.booking_id)
 
 
+def chat_history(*, session_id, user=None) -> dict:
+    """A live session's conversation so far, for a client that resumes it on another page.
+
+    ``{"type": "history", "session_id", "messages": [{"role", "text", "cards"?, "actions"?}], "state"}``;
+    empty (``session_id`` null) when the session is unknown or expired, belongs to
+    someone else (a session with a user belongs to that user only), or is a phone call.
+    """
+    wanted = valid_session_id(session_id) if session_id else None
+    state = state_load(wanted) if wanted else None
+    user_id = user.pk if _authenticated(user) else None
+    if state is None or state.user_id != user_id or state.channel == "phone":
+        return {"type": "history", "session_id": None, "messages": [], "state": {}}
+    messages: list[dict] = []
+    if state.conversation_id:
+        turns = AgentAction.objects.filter(conversation_id=state.conversation_id).order_by("position").values_list("message", "reply")
+        for said, reply in turns:
+            messages.append({"role": "user", "text": said})
+            for answer in (reply or {}).get("messages", []):
+                entry = {"role": "assistant", "text": answer.get("text", "")}
+                entry.update({key: answer[key] for key in ("cards", "actions") if answer.get(key)})
+                messages.append(entry)
+    return {"type": "history", "session_id": state.session_id, "messages": messages, "state": state.public()}
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")

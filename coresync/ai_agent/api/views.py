@@ -13,12 +13,15 @@ from rest_framework.views import APIView
 from ..models import Conversation
 from ..ratelimit import ChatIPThrottle, chat_allowed
 from ..selectors import conversations_for_manager
-from ..services import chat_turn
+from ..services import chat_history, chat_turn
 from .serializers import ChatRequestSerializer, ConversationReplaySerializer, ConversationSerializer
 
 
 class ChatView(APIView):
-    """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``."""
+    """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``.
+
+    ``GET /api/v1/chat/?session_id=`` → the session's history (what the WebSocket's ``resume`` frame answers).
+    """
 
     permission_classes = [permissions.AllowAny]  # guests chat too
     throttle_classes = [ChatIPThrottle]
@@ -38,6 +41,15 @@ class ChatView(APIView):
             user=request.user,
         )
         return Response(result.as_dict())
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session_id", str, description="The session to resume (a UUID).")],
+        responses={200: dict},
+        tags=["concierge"],
+    )
+    def get(self, request):
+        """``GET /api/v1/chat/?session_id=``: the session's conversation so far (empty when unknown or expired)."""
+        return Response(chat_history(session_id=request.query_params.get("session_id"), user=request.user))
 
 
 class IsStaff(permissions.BasePermission):

@@ -319,3 +319,68 @@ def guest_booking(demo_spa, frozen_now):
         service="swedish-massage", start=datetime(2026, 11, 25, 14, 0, tzinfo=NEW_YORK),
         guest=GuestDetails("Ann Lee", "ann@example.com", "+1 (646) 555-0123"), now=frozen_now,
     )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_resume_frame_answers_the_history_and_the_conversation_goes_on(application, demo_spa, frozen_now):
+    async def talk():
+        communicator, _ = await _connect(application)
+        first = await _turn(communicator, "hello")
+        second = await _turn(communicator, "swedish massage tomorrow afternoon")
+        session_id = second["session_id"]
+        await communicator.disconnect()
+        # Another page: a new socket, the stored session id, a resume frame first.
+        again, _ = await _connect(application)
+        await again.send_json_to({"type": "resume", "session_id": session_id})
+        history = await again.receive_json_from(timeout=10)
+        assert history["type"] == "history" and history["session_id"] == session_id
+        assert [m["role"] for m in history["messages"]] == ["user", "assistant", "user", "assistant"]
+        assert history["messages"][0]["text"] == "hello"
+        assert history["messages"][1]["text"] == first["messages"][0]["text"]
+        assert history["messages"][3]["actions"] == second["messages"][0]["actions"]
+        assert history["state"] == second["state"]
+        reply = await _turn(again, "and on Wednesday?")
+        assert reply["session_id"] == session_id and "Swedish Massage" in reply["messages"][0]["text"]
+        await again.disconnect()
+
+    async_to_sync(talk)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_resume_of_an_unknown_or_expired_session_is_empty(application, demo_spa, frozen_now):
+    import uuid
+
+    from coresync.ai_agent.state import state_delete
+
+    async def talk():
+        communicator, _ = await _connect(application)
+        reply = await _turn(communicator, "hello")
+        await database_sync_to_async(state_delete)(reply["session_id"])  # the session's lifetime is over
+        for session_id in (reply["session_id"], str(uuid.uuid4()), "not-a-uuid", None):
+            await communicator.send_json_to({"type": "resume", "session_id": session_id})
+            history = await communicator.receive_json_from(timeout=10)
+            assert history == {"type": "history", "session_id": None, "messages": [], "state": {}}
+        await communicator.disconnect()
+
+    from channels.db import database_sync_to_async
+
+    async_to_sync(talk)()
+
+
+@pytest.mark.django_db
+def test_http_history_is_only_the_owners(client, demo_spa, frozen_now):
+    from django.test import Client
+
+    client.force_login(demo_spa.users["base"])
+    turn = client.post("/api/v1/chat/", {"message": "where do I park?"}, content_type="application/json").json()
+    session_id = turn["session_id"]
+    mine = client.get(f"/api/v1/chat/?session_id={session_id}")
+    assert mine.status_code == 200
+    body = mine.json()
+    assert body["session_id"] == session_id and [m["role"] for m in body["messages"]] == ["user", "assistant"]
+    assert body["messages"][1]["text"] == turn["messages"][0]["text"] and body["state"] == turn["state"]
+    stranger = Client()
+    assert stranger.get(f"/api/v1/chat/?session_id={session_id}").json()["messages"] == []
+    other = Client()
+    other.force_login(demo_spa.users["premium"])
+    assert other.get(f"/api/v1/chat/?session_id={session_id}").json() == {"type": "history", "session_id": None, "messages": [], "state": {}}
