@@ -40,7 +40,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY", "coresync-insecure-development-key-change-me-in-production")
+DEVELOPMENT_SECRET_KEY = "coresync-insecure-development-key-change-me-in-production"
+SECRET_KEY = env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)  # the development key fails `check --deploy` (coresync.E001)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -221,6 +222,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)  # e.g. 31536000 once HTTPS works everywhere
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -270,23 +273,40 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than any countdown or ETA we use, so a late-acked task is not redelivered early.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+    # A late-acked task whose worker died is redelivered after this; it must outlast the longest task and
+    # countdown (system check coresync.E002), and no longer, or a killed worker's message waits hours.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)  # seconds; a task running longer is killed
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 60)
+CELERY_LONGEST_COUNTDOWN_SECONDS = 900  # the longest retry countdown any task uses (ai_agent texts: 900 s)
+# Publishing never stalls a request for long when the broker is down (the caller logs and moves on).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email ----------------------------------------------------------------------
+# SMTP, when EMAIL_HOST is set (and SendGrid is not): host, port, login and TLS from the environment.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_SSL:
+    EMAIL_USE_TLS = False  # implicit TLS (port 465) and STARTTLS exclude each other
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "coresync.integrations.sendgrid.backend.SendGridBackend" if env("SENDGRID_API_KEY") else "coresync.core.mail.FileAndConsoleBackend",
-)
+    "coresync.integrations.sendgrid.backend.SendGridBackend" if env("SENDGRID_API_KEY")
+    else "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "coresync.core.mail.FileAndConsoleBackend",
+)  # fmt: skip
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CoreSync Spa <concierge@coresync.test>")
 MANAGER_EMAIL = env("MANAGER_EMAIL", "manager@coresync.test")
