@@ -7,6 +7,7 @@ class AiAgentConfig(AppConfig):
     verbose_name = "AI concierge"
 
     def ready(self) -> None:
-        from . import signals
+        from . import receivers, signals
 
         signals.connect()
+        receivers.connect()

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from coresync.catalog.selectors import catalog_snapshot
 from coresync.core.errors import ValidationFailed
-from coresync.core.transactions import delay_on_commit
 
+from . import events
 from .engine import get_engine
 from .engine.base import Reply, TurnContext
 from .engine.catalog_index import current_index
@@ -246,24 +246,20 @@ def _persist(state: DialogueState, *, text: str, intent: str, entities: dict, re
         latency_ms=latency, booking_id=reply.booking_id,
     )  # fmt: skip
     if reply.outcome == "booked" and state.channel == "phone" and settings.ATLAS_API_URL and settings.ATLAS_API_KEY:
-        from .tasks import send_confirmation_text
-
-        delay_on_commit(send_confirmation_text, reply.booking_id)
+        events.phone_booking_made.send(sender=Conversation, booking_id=reply.booking_id)
     if reply.handoff_reason:
         handoff_open(state, reason=reply.handoff_reason, last_message=text, user=user)
 
 
 def handoff_open(state: DialogueState, *, reason: str, last_message: str, user=None) -> Handoff | None:
     """Record that a person should pick this conversation up, and tell the manager (after commit)."""
-    from .tasks import notify_handoff
-
     if Handoff.objects.filter(conversation_id=state.conversation_id, status=Handoff.Status.OPEN).exists():
         return None
     contact = ", ".join(v for v in (state.contact.get("name"), state.contact.get("email"), state.contact.get("phone") or state.caller_phone) if v)
     if user is not None and not contact:
         contact = user.email
     handoff = Handoff.objects.create(conversation_id=state.conversation_id, reason=reason, last_message=last_message[:2000], contact=contact)
-    delay_on_commit(notify_handoff, handoff.pk)
+    events.handoff_opened.send(sender=Handoff, handoff_id=handoff.pk)  # the manager is told after commit
     return handoff
 
 
