@@ -43,6 +43,7 @@ def add_bookings(spa, count: int, first: int = 0) -> None:
         day, k, hour = i % 90, (i // 90) % TECHNICIANS, 9 + 2 * (i // (90 * TECHNICIANS))
         start = at(MONDAY + timedelta(days=day), f"{hour:02d}:00")
         rows.append(Booking(
+            reference=f"CS-B{i:05d}",  # fixed: 1,000 random references may clash (30^6 codes)
             location=spa.location, service=spa.service, technician=technicians[k], room=rooms[k], start=start,
             end=start + timedelta(minutes=60), blocked_until=start + timedelta(minutes=75),
             customer_name="Guest", customer_email=f"g{i}@example.test", subtotal=Decimal("100.00"), total=Decimal("108.88"),
