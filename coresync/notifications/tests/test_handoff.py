@@ -65,3 +65,19 @@ def test_one_notice_per_handoff(spa, handoff, outbox):
 def test_a_log_row_needs_exactly_one_owner(spa):
     with pytest.raises(IntegrityError):
         EmailLog.objects.create(kind=EmailKind.HANDOFF_NOTICE)  # no booking, no membership, no key
+
+
+def test_a_sendgrid_outage_delays_the_handoff_notice_until_the_retry(spa, handoff, sendgrid):
+    sendgrid.answer(503, b"service unavailable")
+    with time_machine.travel(NOW, tick=False) as clock:
+        notify_handoff(handoff.pk)
+        clock.shift(timedelta(minutes=3))
+        sendgrid.answer(202, X_Message_Id="handoff-second-try")
+        tasks.retry_failed_emails()
+        tasks.retry_failed_emails()
+    log = EmailLog.objects.get(dedupe_key=f"handoff:{handoff.pk}")
+    assert (log.status, log.provider_message_id) == (EmailStatus.SENT, "handoff-second-try")
+    bodies = sendgrid.json_bodies()
+    assert len(bodies) == 2 and bodies[0] == bodies[1]  # the stored message, sent again as it was
+    assert bodies[1]["personalizations"] == [{"to": [{"email": "manager@coresync.test"}]}]
+    assert "gift card" in bodies[1]["content"][0]["value"]

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import base64
-import http.client
-import io
 import json
 import time
-import urllib.request
-import urllib.response
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,41 +23,6 @@ from .factories import BookingFactory
 MAIL_SEND = "https://api.sendgrid.com/v3/mail/send"
 FIXTURES = Path(__file__).parent / "fixtures" / "sendgrid"
 WEBHOOK = "/api/notifications/sendgrid/events/"
-
-
-class FakeSendGrid(urllib.request.HTTPSHandler):
-    """Answers HTTPS requests in place of api.sendgrid.com and keeps what was sent."""
-
-    def __init__(self):
-        super().__init__()
-        self.requests: list[urllib.request.Request] = []
-        self.answers: list[tuple[int, dict, bytes]] = []
-
-    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.answers.append((status, headers, body))
-
-    def https_open(self, request):
-        self.requests.append(request)
-        status, headers, body = self.answers.pop(0) if self.answers else (202, {"X-Message-Id": "default-id"}, b"")
-        message = http.client.HTTPMessage()
-        for name, value in headers.items():
-            message[name.replace("_", "-")] = value
-        response = urllib.response.addinfourl(io.BytesIO(body), message, request.full_url, code=status)
-        response.msg = http.client.responses.get(status, "")
-        return response
-
-    def json_bodies(self) -> list[dict]:
-        return [json.loads(request.data) for request in self.requests]
-
-
-@pytest.fixture
-def sendgrid(monkeypatch, settings):
-    settings.EMAIL_BACKEND = "coresync.integrations.sendgrid.backend.SendGridBackend"
-    settings.SENDGRID_API_KEY = "SG.test-key"
-    fake = FakeSendGrid()
-    real_build_opener = urllib.request.build_opener
-    monkeypatch.setattr(urllib.request, "build_opener", lambda *handlers: real_build_opener(fake, *handlers))
-    return fake
 
 
 def test_backend_posts_the_exact_v3_body(sendgrid):
