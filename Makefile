@@ -1,5 +1,6 @@
 # CoreSync — two commands on a fresh machine:
 #   make run    install, migrate, load the demo spa, serve web + WebSocket + worker + scheduler on :8000
+#               (HOST=0.0.0.0 PORT=9000 serve elsewhere; links in e-mails and CSRF origins follow)
 #   make test   the test suite (SQLite by default; set DATABASE_URL/REDIS_URL for PostgreSQL + Redis)
 
 PYTHON ?= python3
@@ -38,7 +39,7 @@ static: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 run: seed static
-	$(BIN)/python manage.py runall
+	$(BIN)/python manage.py runall $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # TEST_MARKERS narrows both phases, e.g. TEST_MARKERS="not browser". Timing-sensitive tests (perf)
 # run alone first, so the suite's own parallel load does not skew them (exit 5 = none selected).

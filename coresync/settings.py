@@ -42,9 +42,16 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "coresync-insecure-development-key-change-me-in-production"
 SECRET_KEY = env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)  # the development key fails `check --deploy` (coresync.E001)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where `make run` (manage.py runall) serves. Unless set explicitly, the links in e-mails (SITE_URL), the
+# CSRF trusted origins and the allowed hosts follow them, so another port or host gives no dead links.
+WEB_HOST = env("HOST", "127.0.0.1")
+WEB_PORT = env_int("PORT", 8000)
+_LINK_HOST = "127.0.0.1" if WEB_HOST in ("", "0.0.0.0", "::") else WEB_HOST  # noqa: S104  (a bind-all address is not a link)
+_LINK_HOST = f"[{_LINK_HOST}]" if ":" in _LINK_HOST and not _LINK_HOST.startswith("[") else _LINK_HOST
+_HOSTS = dict.fromkeys([_LINK_HOST, "127.0.0.1", "localhost"])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ",".join(dict.fromkeys([*_HOSTS, "testserver", "[::1]"])))
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ",".join(f"http://{host}:{WEB_PORT}" for host in _HOSTS))
+SITE_URL = env("SITE_URL", f"http://{_LINK_HOST}:{WEB_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
@@ -322,7 +329,7 @@ SENDGRID_TIMEOUT_SECONDS = env_int("SENDGRID_TIMEOUT_SECONDS", 10)
 # Fallback for locations without their own Google Business review link.
 NOTIFICATIONS_GOOGLE_REVIEW_URL = env("GOOGLE_REVIEW_URL")
 # Where the guest manages a booking; {site} and {reference} are filled in, ?email=&action= appended.
-NOTIFICATIONS_MANAGE_BOOKING_URL = env("MANAGE_BOOKING_URL", "{site}/bookings/{reference}/")
+NOTIFICATIONS_MANAGE_BOOKING_URL = env("MANAGE_BOOKING_URL", "{site}/accounts/bookings/{reference}/")
 NOTIFICATIONS_UNSUBSCRIBE_SALT = env("UNSUBSCRIBE_SALT", "coresync.notifications.unsubscribe")
 # A 'sending' claim older than this is presumed dead (worker killed) and retried.
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 900)
@@ -370,8 +377,7 @@ ATLAS_TIMEOUT = float(env("ATLAS_TIMEOUT", "5"))
 ATLAS_SEND_CONFIRMATION_TEXT = env_bool("ATLAS_SEND_CONFIRMATION_TEXT", True)
 
 # --- Processes started by `make run` (manage.py runall) ---------------------------
-WEB_HOST = env("HOST", "127.0.0.1")
-WEB_PORT = env_int("PORT", 8000)
+# WEB_HOST / WEB_PORT are read at the top (SITE_URL and the CSRF origins follow them).
 WEB_WORKERS = env_int("WEB_WORKERS", 1)  # >1 needs REDIS_URL: local-memory cache and channel layer are per process
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2)
 

@@ -125,6 +125,17 @@ def test_every_bad_row_of_every_tab_is_reported_at_once(demo_spa):
     ]
 
 
+def test_a_bad_price_row_leaves_the_tiers_tab_unwritten_too(demo_spa):
+    """The tiers tab is read by memberships (registered, not imported), yet is all-or-nothing with the prices."""
+    tabs = massages(["Hot Stone Massage", "90", "abc", "1", "1"])
+    tabs["Membership Tiers"] = [{"Tier": "Base", "Monthly Price": "$1.00", "Benefits": ""}]
+
+    report = pricing_import(tabs)
+
+    assert not report.ok and report.changed == {}
+    assert MembershipTier.objects.get(slug="base").monthly_price != Decimal("1.00")
+
+
 def write_csv(folder: Path, tab: str, rows: list[list[str]], header=HEADER) -> Path:
     path = folder / f"{tab}.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:

@@ -18,6 +18,15 @@ from django.core.management.base import BaseCommand
 from coresync.demo.seed import ACCOUNTS, DEMO_PASSWORD
 
 
+def child_environment(host: str, port: int) -> dict[str, str]:
+    """The children's environment: ``--host``/``--port`` become HOST/PORT, so their SITE_URL and CSRF origins follow.
+
+    Proxy headers are left to Django (``BEHIND_PROXY``, ``TRUSTED_PROXY_COUNT``): uvicorn runs with
+    ``--no-proxy-headers`` so the client address is decided in one place.
+    """
+    return {**os.environ, "HOST": host, "PORT": str(port)}
+
+
 class Command(BaseCommand):
     help = "Run web (uvicorn, ASGI), Celery worker and Celery beat together."
 
@@ -31,7 +40,7 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         commands = {
             "web": [os.path.join(bin_dir, "uvicorn"), "coresync.asgi:application", "--host", host, "--port", str(port),
-                    "--workers", str(web_workers), "--proxy-headers", "--log-level", "info"],
+                    "--workers", str(web_workers), "--no-proxy-headers", "--log-level", "info"],
         }
         if not no_worker:
             commands["worker"] = [os.path.join(bin_dir, "celery"), "-A", "coresync", "worker", "--loglevel", "INFO",
@@ -40,7 +49,7 @@ class Command(BaseCommand):
                                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
         self._banner(host, port)
         # Fixed argument lists of our own executables; no shell, no user input.
-        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        children = {name: subprocess.Popen(cmd, env=child_environment(host, port)) for name, cmd in commands.items()}  # noqa: S603
         stopping = False
 
         def stop(*_args):
