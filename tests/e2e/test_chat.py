@@ -3,8 +3,6 @@
 import json
 import re
 
-import pytest
-
 from .conftest import ChatFrames, sign_in
 
 SESSION_KEY = "coresync.chat.session"
@@ -241,7 +239,6 @@ def test_booked_badge_links_to_the_booking_and_follows_a_cancellation(context_fo
     assert page.url.endswith(f"/accounts/bookings/{reference}/") and page.inner_text("[data-booking-status]").lower() == "cancelled"
 
 
-@pytest.mark.xfail(reason="the consumer's resume/history frames are still being added (coresync/ai_agent/consumers.py)", strict=False)
 def test_conversation_follows_the_guest_to_another_page(context_for):
     page = context_for("iphone-se").new_page()
     frames = ChatFrames(page)
