@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timedelta
 
 from coresync.core.errors import ApplicationError, CancellationWindowClosed, SlotUnavailable
-from coresync.core.formatting import format_date, format_time
+from coresync.core.formatting import format_datetime
 
 from ..selectors import booking_by_reference, location_facts, upcoming_bookings_for
 from .base import Reply, TurnContext, action
@@ -170,7 +170,7 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
 
 def _at(start: datetime) -> str:
     """'Friday, December 4 at 2:00 PM' (on screen)."""
-    return f"{format_date(start)} at {format_time(start)}"
+    return format_datetime(start)
 
 
 def _on(start: datetime, ctx: TurnContext) -> str:

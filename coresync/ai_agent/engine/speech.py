@@ -1,10 +1,15 @@
-"""How the concierge says days, times and money: compact on screen, the way people speak on the phone."""
+"""How the concierge says days, times and money: compact on screen, the way people speak on the phone.
+
+On screen through ``core.formatting`` (the one locale-aware way the site, the e-mails and the chat write them).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
 from decimal import Decimal
+
+from coresync.core.formatting import format_money, format_short_date, format_time
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
@@ -53,7 +58,7 @@ class Voice:
             if minute:
                 words += " " + (f"oh {number_words(minute)}" if minute < 10 else number_words(minute))
             return words + (" p.m." if hour >= 12 else " a.m.")
-        return moment.strftime("%I:%M %p").lstrip("0")
+        return format_time(moment)
 
     def day(self, day: date) -> str:
         delta = (day - self.today).days
@@ -65,7 +70,7 @@ class Voice:
             if 0 < delta < 7:
                 return day.strftime("%A")
             return f"{day:%A}, {day:%B} {ordinal_words(day.day)}"
-        return f"{day:%a}, {day:%b} {day.day}"
+        return format_short_date(day)
 
     def moment(self, moment: datetime) -> str:
         """'three thirty p.m. on Friday' / 'Fri, Nov 27 at 3:30 PM'."""
@@ -76,7 +81,7 @@ class Voice:
 
     def money(self, amount: Decimal) -> str:
         if not self.spoken:
-            return f"${amount:,.2f}"
+            return format_money(amount)
         dollars = int(amount)
         cents = int((amount - dollars) * 100)
         words = f"{number_words(dollars)} dollar{'s' if dollars != 1 else ''}"
