@@ -31,7 +31,7 @@ def _settings_with(tmp_path, **env) -> dict:
 def test_the_development_secret_key_fails_check_deploy(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = DEVELOPMENT_SECRET_KEY
-    with pytest.raises(SystemCheckError, match="coresync.E001"):
+    with pytest.raises(SystemCheckError, match=r"coresync\.E001"):
         call_command("check", "--deploy")
     settings.SECRET_KEY = "a-real-production-key-" + "x7Qp9" * 10
     assert "coresync.E001" not in {message.id for message in run_checks(include_deployment_checks=True)}

@@ -34,21 +34,21 @@ def test_site_url_and_csrf_origins_follow_host_and_port(tmp_path):
 
 
 def test_a_bind_all_host_links_to_the_loopback_address(tmp_path):
-    values = _settings_with(tmp_path, HOST="0.0.0.0", PORT="8123")  # noqa: S104
+    values = _settings_with(tmp_path, HOST="0.0.0.0", PORT="8123")
     assert values["SITE_URL"] == "http://127.0.0.1:8123"
     assert "http://localhost:8123" in values["CSRF_TRUSTED_ORIGINS"]
 
 
 def test_explicit_values_win(tmp_path):
-    values = _settings_with(tmp_path, HOST="0.0.0.0", PORT="9000", SITE_URL="https://spa.example.com/",  # noqa: S104
+    values = _settings_with(tmp_path, HOST="0.0.0.0", PORT="9000", SITE_URL="https://spa.example.com/",
                             CSRF_TRUSTED_ORIGINS="https://spa.example.com")  # fmt: skip
     assert values["SITE_URL"] == "https://spa.example.com"
     assert values["CSRF_TRUSTED_ORIGINS"] == ["https://spa.example.com"]
 
 
 def test_runall_hands_its_host_and_port_to_the_processes_it_starts():
-    env = child_environment("0.0.0.0", 9100)  # noqa: S104
-    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "9100")  # noqa: S104
+    env = child_environment("0.0.0.0", 9100)
+    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "9100")
 
 
 @pytest.mark.django_db
