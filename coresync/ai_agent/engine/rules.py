@@ -18,7 +18,7 @@ def contextual_intent(parse: Parse, state) -> str:
     intent, awaiting = parse.intent, state.awaiting
     if intent in ("handoff", "cancel", "reschedule", "goodbye") or parse.action_start:
         return intent
-    if awaiting == "identity" and state.pending_operation and state.channel == "phone" and intent not in ("confirm", "deny"):
+    if awaiting == "identity" and state.pending_operation and state.channel == "phone" and _may_be_a_name(intent):
         return state.pending_operation  # a caller answers "whose booking is it?" with a name
     if awaiting == "contact" and (parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact")):
         return "give_contact"
@@ -33,6 +33,11 @@ def contextual_intent(parse: Parse, state) -> str:
     if awaiting in ("confirm", "cancel_confirm", "reschedule_confirm") and intent in ("confirm", "deny"):
         return intent
     return intent
+
+
+def _may_be_a_name(intent: str) -> bool:
+    """Not a yes/no and not a question of its own ("what are your hours?"): an answer to "whose booking is it?"."""
+    return intent not in ("confirm", "deny", "price_question", "membership_info", "browse_services") and not intent.startswith("faq")
 
 
 def _names_offered_time(parse: Parse, state) -> bool:

@@ -287,3 +287,12 @@ def test_a_bare_yes_keeps_a_reschedule_going(chat, guest_booking):
     guest_booking.refresh_from_db()
     assert guest_booking.start == datetime(2026, 11, 26, 15, 0, tzinfo=NEW_YORK), c.text
     assert Booking.objects.count() == 1 and "Done" in c.text
+
+
+def test_a_caller_asked_for_the_name_may_still_ask_a_question(chat, guest_booking):
+    c = chat(channel="phone", caller_phone="+19175550000", call_id="call-question")
+    c.say(f"cancel {guest_booking.reference}")
+    c.say("where do I park?")
+    assert "Swedish" not in c.text and c.last["state"]["intent"] == "faq_parking"
+    c.say("Ann Lee")
+    assert "Cancel your Swedish Massage" in c.text
