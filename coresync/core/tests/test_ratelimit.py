@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from coresync.core.ratelimit import client_ip, client_ip_from_scope
+
+
+@pytest.fixture
+def mid_window():
+    """Fixed windows: start well inside one hour and one minute, so a test's requests never straddle two."""
+    with time_machine.travel("2026-12-01 15:20:10 +0000", tick=False):
+        yield
 
 
 def _request(remote="198.51.100.9", forwarded=None):
@@ -45,7 +53,7 @@ def test_websocket_scope_gives_the_same_answer(settings):
 
 
 @pytest.mark.django_db
-def test_rotating_forwarded_for_does_not_escape_the_booking_limit(demo_spa, settings):
+def test_rotating_forwarded_for_does_not_escape_the_booking_limit(demo_spa, settings, mid_window):
     """150 attempts, each claiming another address: the limit (100/hour by default) still answers 429."""
     api = APIClient()
     codes = [
@@ -57,7 +65,7 @@ def test_rotating_forwarded_for_does_not_escape_the_booking_limit(demo_spa, sett
 
 
 @pytest.mark.django_db
-def test_http_and_websocket_chat_share_one_ip_bucket(demo_spa, settings):
+def test_http_and_websocket_chat_share_one_ip_bucket(demo_spa, settings, mid_window):
     from coresync.asgi import application
 
     settings.AI_CHAT_IP_RATE_LIMIT = "2/minute"
