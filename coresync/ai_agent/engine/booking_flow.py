@@ -410,6 +410,22 @@ def booking_state(booking, ctx: TurnContext) -> dict:
     return out
 
 
+def _after_booking_actions(ctx: TurnContext) -> list[dict] | None:
+    if ctx.spoken:
+        return None
+    return [action("Directions", "where are you located?", "faq_location"), action("What to bring", "what should I bring?", "faq_what_to_bring")]
+
+
+def already_booked(state, ctx: TurnContext, reply: Reply) -> None:
+    """'Confirm booking' again once booked (a double click, an old button): nothing new is booked."""
+    booking = state.booking
+    start = datetime.fromisoformat(booking["start"])
+    reply.say(
+        f"You're all set: {booking['reference']} is booked for {ctx.voice.moment(start)}. Is there anything else I can help with?",
+        actions=_after_booking_actions(ctx),
+    )
+
+
 def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *, technician: str) -> None:
     start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
     state.booking = booking_state(booking, ctx)
@@ -427,7 +443,4 @@ def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *,
     if ctx.spoken:
         reply.say(text + " Is there anything else I can help with?")
         return
-    reply.say(
-        text,
-        actions=[action("Directions", "where are you located?", "faq_location"), action("What to bring", "what should I bring?", "faq_what_to_bring")],
-    )
+    reply.say(text, actions=_after_booking_actions(ctx))

@@ -148,6 +148,9 @@ def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if state.pending_operation and state.awaiting in ("identity", "reference", "reschedule_when"):
         manage_flow.start_operation(state.pending_operation, parse, state, ctx, reply)  # asks its question again
         return
+    if parse.folded == "confirm booking" and state.booking and state.booking.get("status") != "cancelled":
+        booking_flow.already_booked(state, ctx, reply)  # the button pressed again: the booking stands, buttons kept
+        return
     reply.say("Great. What would you like to do next? I can book a treatment or answer a question.")
 
 

@@ -177,3 +177,15 @@ def test_a_bare_yes_when_we_ask_for_the_reference_asks_again(chat, demo_spa):
     assert c.last["state"]["awaiting"] == "reference"
     c.say("yes")
     assert c.last["state"]["awaiting"] == "reference" and "reference" in c.text
+
+
+def test_confirm_booking_pressed_twice_books_once_and_keeps_the_buttons(chat):
+    c = chat()
+    c.say("book a massage tomorrow at 3pm")
+    first = _book_as_guest(c)
+    again = c.say("confirm booking")
+    booking = Booking.objects.get()
+    assert booking.reference in first["messages"][0]["text"]
+    assert f"{booking.reference} is booked for" in c.text and "What would you like to do next" not in c.text
+    assert [a["label"] for a in c.actions] == ["Directions", "What to bring"]
+    assert again["state"]["booking"]["reference"] == booking.reference
