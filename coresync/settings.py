@@ -185,7 +185,7 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "coresync.core.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "coresync.accounts.security.lockout_client_ip"  # core.ratelimit.client_ip
 AXES_USERNAME_CALLABLE = "coresync.accounts.security.login_username"
 AXES_LOCKOUT_CALLABLE = "coresync.accounts.security.locked_out"
 AXES_VERBOSE = False

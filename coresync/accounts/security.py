@@ -20,7 +20,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
-from coresync.core.ratelimit import client_ip, hit
+from coresync.core.ratelimit import UNKNOWN_CLIENT, client_ip, hit
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ class LoginLockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_client_ip(request) -> str | None:
+    """The client address for django-axes (``core.ratelimit.client_ip``), None when the request has none."""
+    address = client_ip(request)
+    return None if address == UNKNOWN_CLIENT else address
 
 
 def login_username(request, credentials: dict | None) -> str:

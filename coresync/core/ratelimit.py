@@ -23,6 +23,7 @@ from .cache import count_hit
 
 logger = logging.getLogger(__name__)
 
+UNKNOWN_CLIENT = "unknown"  # no usable socket address (a request built in-process)
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
@@ -46,7 +47,7 @@ def _valid_ip(value: str) -> str | None:
 
 def forwarded_client(peer: str | None, forwarded_for: str | None) -> str:
     """The client's address from the socket peer and an ``X-Forwarded-For`` value, by the proxy settings."""
-    direct = _valid_ip(peer or "") or "unknown"
+    direct = _valid_ip(peer or "") or UNKNOWN_CLIENT
     if not settings.BEHIND_PROXY or not forwarded_for:
         return direct
     hops = [hop for hop in (h.strip() for h in forwarded_for.split(",")) if hop]
