@@ -20,6 +20,8 @@ INTENTS = (
 EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}", re.I)
 PHONE = re.compile(r"(?<![\w:])(\+?\d[\d\s().\-]{5,}\d)(?![\w:])")
 REFERENCE = re.compile(r"\bcs[\s\-]?([2-9a-hj-km-np-z]{6})\b", re.I)
+# A reference read out letter by letter, as the phone concierge says it ("C S 7 K Q 2 M 9").
+SPOKEN_REFERENCE = re.compile(r"\bc[\s.\-]*s\b[\s.\-]*((?:[2-9a-hj-km-np-z][\s.\-]+){5}[2-9a-hj-km-np-z])\b", re.I)
 ACTION_BOOK = re.compile(r"^book ([a-z0-9\-]+) (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_MOVE = re.compile(r"^move (cs-[0-9a-z]{6}) to (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$")
@@ -200,6 +202,9 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
         return parse
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
+    elif m := SPOKEN_REFERENCE.search(folded):
+        parse.reference = ("CS-" + re.sub(r"[\s.\-]", "", m.group(1))).upper()
+        folded = SPOKEN_REFERENCE.sub(" ", folded)
     rest = _contact(text, folded, parse)
     rest = REFERENCE.sub(" ", rest)
     corrected = correct_typos(rest, index.vocabulary)

@@ -296,3 +296,13 @@ def test_a_caller_asked_for_the_name_may_still_ask_a_question(chat, guest_bookin
     assert "Swedish" not in c.text and c.last["state"]["intent"] == "faq_parking"
     c.say("Ann Lee")
     assert "Cancel your Swedish Massage" in c.text
+
+
+def test_a_caller_may_spell_the_reference_out(chat, guest_booking):
+    c = chat(channel="phone", caller_phone="+19175550000", call_id="call-spelled")
+    c.say("I'd like to cancel my booking")
+    spelled = " ".join(guest_booking.reference.replace("-", ""))  # "C S 7 K Q 2 M 9", as we say it
+    c.say(spelled)
+    assert "name" in c.text and c.last["state"]["awaiting"] == "identity"
+    c.say("my name is Ann Lee")
+    assert "Cancel your Swedish Massage" in c.text
