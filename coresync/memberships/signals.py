@@ -3,6 +3,8 @@
 from django.dispatch import Signal
 
 membership_created = Signal()
+# Sent INSIDE the transaction of every recorded membership change (``transitions.membership_record``), with its event.
+membership_changed = Signal()
 
 
 def connect() -> None:

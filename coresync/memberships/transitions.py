@@ -12,6 +12,7 @@ from django.utils import timezone
 from coresync.core.errors import Conflict
 
 from .models import Membership, MembershipEvent
+from .signals import membership_changed
 
 S = Membership.Status
 ALLOWED: dict[str, frozenset[str]] = {
@@ -24,10 +25,12 @@ ALLOWED: dict[str, frozenset[str]] = {
 def membership_record(membership: Membership, *, to: str, from_status: str = "", actor=None, channel: str,
                       label: str = "", reason: str = "") -> MembershipEvent:
     signed_in = actor is not None and getattr(actor, "is_authenticated", False)
-    return MembershipEvent.objects.create(
+    event = MembershipEvent.objects.create(
         membership=membership, from_status=from_status, to_status=to, actor=actor if signed_in else None,
         actor_label=label or (actor.email if signed_in else ""), channel=channel, reason=reason[:200],
     )
+    membership_changed.send(sender=Membership, membership=membership, event=event)
+    return event
 
 
 def membership_transition(membership: Membership, *, to: str, actor=None, channel: str, label: str = "",

@@ -223,6 +223,19 @@ class HandoffFacts:
     place: PlaceFacts = field(default_factory=lambda: PlaceFacts(name="CoreSync Spa"))
 
 
+@dataclass(frozen=True)
+class DeadLetterFacts:
+    """An outbox message that used its last attempt, as the manager's notice shows it."""
+
+    manager_email: str
+    kind: str
+    dedupe_key: str
+    attempts: int
+    error: str
+    admin_url: str
+    place: PlaceFacts = field(default_factory=lambda: PlaceFacts(name="CoreSync Spa"))
+
+
 # --- From the database ------------------------------------------------------------
 
 

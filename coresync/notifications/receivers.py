@@ -1,42 +1,69 @@
-"""Domain events → Celery tasks. Receivers only dispatch; a broker outage is logged, never raised.
+"""Domain events → outbox rows (written in the change's own transaction) and a few after-commit chores.
 
-A dispatch lost to an outage is not a lost e-mail: ``retry_failed_emails``
-sends confirmations and welcomes that have no log row after a grace period.
+Every e-mail a booking or membership change causes is an outbox message keyed by
+what it announces (``email:<kind>:<booking>:<sequence>``), so it commits with the
+change and is delivered even if the process dies right after commit (the outbox
+sweep). The handler (``outbox_handlers.py``) hands it to the e-mail log, which sends
+it once per (booking, kind, change) and retries the mail provider with backoff.
 """
 
 from __future__ import annotations
 
-import logging
-
 from django.dispatch import receiver
 
-from coresync.bookings.signals import booking_cancelled, booking_confirmed, booking_rescheduled
+from coresync.bookings.models import BookingStatus, EventKind
+from coresync.bookings.signals import booking_changed, booking_rescheduled
 from coresync.core.transactions import delay_on_commit
-from coresync.memberships.signals import membership_created
+from coresync.memberships.signals import membership_changed
+from coresync.outbox.services import outbox_enqueue
+from coresync.outbox.signals import message_dead
 
 from . import tasks
+from .models import EmailKind
 
-logger = logging.getLogger(__name__)
+
+def _booking_mail_for(event) -> str | None:
+    if event.kind == EventKind.CREATED and event.to_status == BookingStatus.CONFIRMED:
+        return EmailKind.BOOKING_CONFIRMATION
+    if event.kind == EventKind.STATUS and event.to_status == BookingStatus.CONFIRMED:
+        return EmailKind.BOOKING_CONFIRMATION  # a paid hold
+    if event.kind == EventKind.RESCHEDULED:
+        return EmailKind.BOOKING_RESCHEDULED
+    if event.kind == EventKind.STATUS and event.to_status == BookingStatus.CANCELLED:
+        return EmailKind.BOOKING_CANCELLED
+    return None
 
 
-@receiver(booking_confirmed, dispatch_uid="notifications.booking_confirmed")
-def on_booking_confirmed(sender, booking, **kwargs) -> None:
-    delay_on_commit(tasks.send_booking_confirmation, booking.pk)
+@receiver(booking_changed, dispatch_uid="notifications.booking_changed")
+def on_booking_changed(sender, booking, event, **kwargs) -> None:
+    kind = _booking_mail_for(event)
+    if kind is None:
+        return
+    # The sequence the change gave the booking names this change: one mail per reschedule or cancellation.
+    sequence = booking.ics_sequence if kind in (EmailKind.BOOKING_RESCHEDULED, EmailKind.BOOKING_CANCELLED) else 0
+    outbox_enqueue(
+        kind="email.booking", dedupe_key=f"email:{kind}:{booking.pk}:{sequence}",
+        payload={"booking_id": booking.pk, "kind": kind, "sequence": sequence},
+    )
 
 
 @receiver(booking_rescheduled, dispatch_uid="notifications.booking_rescheduled")
 def on_booking_rescheduled(sender, booking, previous_start=None, **kwargs) -> None:
-    # A reminder already sent for the old time goes out again for the new one.
+    # A reminder already sent for the old time goes out again for the new one (our own state, not a message).
     delay_on_commit(tasks.rearm_booking_reminder, booking.pk)
-    # The sequence the change gave the booking names this change: one mail per reschedule.
-    delay_on_commit(tasks.send_booking_rescheduled, booking.pk, booking.ics_sequence)
 
 
-@receiver(booking_cancelled, dispatch_uid="notifications.booking_cancelled")
-def on_booking_cancelled(sender, booking, **kwargs) -> None:
-    delay_on_commit(tasks.send_booking_cancelled, booking.pk, booking.ics_sequence)
+@receiver(membership_changed, dispatch_uid="notifications.membership_changed")
+def on_membership_changed(sender, membership, event, **kwargs) -> None:
+    if not event.from_status and event.to_status == "active":  # the membership started
+        outbox_enqueue(kind="email.membership_welcome", dedupe_key=f"email:membership_welcome:{membership.pk}",
+                       payload={"membership_id": membership.pk})
 
 
-@receiver(membership_created, dispatch_uid="notifications.membership_created")
-def on_membership_created(sender, membership, **kwargs) -> None:
-    delay_on_commit(tasks.send_membership_welcome, membership.pk)
+@receiver(message_dead, dispatch_uid="notifications.outbox_dead")
+def on_outbox_message_dead(sender, message, **kwargs) -> None:
+    """Tell the manager once per dead letter (the alert itself goes through the e-mail log and its retries)."""
+    from .services import dead_letter_notice_send
+
+    dead_letter_notice_send(message_id=message.pk, kind=message.kind, dedupe_key=message.dedupe_key,
+                            attempts=message.attempts, error=message.last_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from .facts import BookingFacts, HandoffFacts, MemberFacts, PlaceFacts, PriceLine
+from .facts import BookingFacts, DeadLetterFacts, HandoffFacts, MemberFacts, PlaceFacts, PriceLine
 
 SAMPLE_PLACE = PlaceFacts(
     name="CoreSync Spa & Wellness Club",
@@ -77,5 +77,13 @@ def sample_handoff() -> HandoffFacts:
         contact="amelia@example.com",
         last_message="Could someone call me about a couples package?",
         replay_url="https://spa.example/admin/ai_agent/conversation/1/change/",
+        place=SAMPLE_PLACE,
+    )
+
+
+def sample_dead_letter() -> DeadLetterFacts:
+    return DeadLetterFacts(
+        manager_email="manager@coresync.test", kind="email.booking", dedupe_key="email:booking_confirmation:1:0",
+        attempts=10, error="sendgrid answered 503", admin_url="https://spa.example/admin/outbox/outboxmessage/1/change/",
         place=SAMPLE_PLACE,
     )

@@ -42,7 +42,7 @@ from coresync.memberships.models import Membership
 
 from . import selectors
 from .emails import ComposedEmail, compose
-from .facts import HandoffFacts, booking_facts, member_facts
+from .facts import DeadLetterFacts, HandoffFacts, booking_facts, member_facts
 from .models import (
     CHANGE_KINDS,
     DONE_STATUSES,
@@ -105,6 +105,16 @@ def message_email_send(*, dedupe_key: str, composed: ComposedEmail, now: datetim
         },
     )
     return email_deliver(log_id=log.pk, now=now)
+
+
+def dead_letter_notice_send(*, message_id: int, kind: str, dedupe_key: str, attempts: int, error: str) -> EmailLog:
+    """Tell the manager that an outbox message (a mail, a text, a calendar event…) gave up, once per message."""
+    facts = DeadLetterFacts(
+        manager_email=settings.MANAGER_EMAIL, kind=kind, dedupe_key=dedupe_key, attempts=attempts, error=error[:500],
+        admin_url=f"{settings.SITE_URL}/admin/outbox/outboxmessage/{message_id}/change/",
+    )
+    composed = compose(EmailKind.DEAD_LETTER_NOTICE, facts)
+    return message_email_send(dedupe_key=f"outbox-dead:{message_id}:{attempts}", composed=composed)
 
 
 def membership_welcome_send(*, membership_id: int, now: datetime | None = None) -> EmailLog | None:

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from coresync.notifications.emails import compose
-from coresync.notifications.facts import HandoffFacts, booking_facts
+from coresync.notifications.facts import DeadLetterFacts, HandoffFacts, booking_facts
 from coresync.notifications.models import EmailKind
 from coresync.notifications.sample import sample_member
 
@@ -82,6 +82,11 @@ def _booking(**changes) -> SimpleNamespace:
 def _rendered(kind: str):
     if kind == EmailKind.MEMBERSHIP_WELCOME:
         return compose(kind, sample_member())
+    if kind == EmailKind.DEAD_LETTER_NOTICE:
+        return compose(kind, DeadLetterFacts(
+            manager_email="manager@coresync.test", kind="email.booking", dedupe_key="email:booking_confirmation:7:0",
+            attempts=10, error="sendgrid answered 503", admin_url="https://spa.example/admin/outbox/outboxmessage/3/change/",
+        ))
     if kind == EmailKind.HANDOFF_NOTICE:
         return compose(kind, HandoffFacts(
             manager_email="manager@coresync.test", channel="phone", reason="Asked for a person",
@@ -113,6 +118,7 @@ GOLDEN_KINDS = [
     EmailKind.BOOKING_RESCHEDULED,
     EmailKind.BOOKING_CANCELLED,
     EmailKind.HANDOFF_NOTICE,
+    EmailKind.DEAD_LETTER_NOTICE,
 ]
 
 

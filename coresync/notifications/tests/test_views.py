@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pytest
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
-from coresync.bookings.models import Booking, BookingStatus
+from coresync.bookings.models import BookingStatus, EventKind
 from coresync.bookings.services import GuestDetails, booking_create
-from coresync.bookings.signals import booking_confirmed
+from coresync.bookings.transitions import booking_record
 from coresync.memberships.services import membership_create
 from coresync.notifications import tasks
 from coresync.notifications.models import EmailKind, EmailLog, EmailStatus, NotificationPreference
 from coresync.notifications.unsubscribe import unsubscribe_target, unsubscribe_token, unsubscribe_url
+from coresync.outbox.models import OutboxMessage, OutboxStatus
+from coresync.outbox.tasks import deliver_outbox_message, sweep_outbox
 
 from .factories import BookingFactory, UserFactory
 
@@ -58,7 +61,8 @@ def test_unsubscribe_with_a_bad_token_changes_nothing(spa, client):
 def test_managers_preview_every_email(spa, client, kind):
     client.force_login(spa.manager)
     html = client.get(f"/manager/emails/preview/{kind}/")
-    sample_marker = {"membership_welcome": b"CSM-204817", "handoff_notice": b"couples package"}.get(kind, b"CS-7KQ2M9")
+    sample_marker = {"membership_welcome": b"CSM-204817", "handoff_notice": b"couples package",
+                     "dead_letter_notice": b"email.booking"}.get(kind, b"CS-7KQ2M9")
     assert html.status_code == 200 and sample_marker in html.content
     text = client.get(f"/manager/emails/preview/{kind}/?format=text")
     assert text["Content-Type"].startswith("text/plain") and b"<table" not in text.content
@@ -121,23 +125,32 @@ def test_a_web_booking_writes_a_confirmation_with_an_ics_to_var_mail(
     assert EmailLog.objects.get(booking=booking).status == EmailStatus.SENT
 
 
-def test_booking_confirmed_event_dispatches_the_confirmation(spa, outbox, django_capture_on_commit_callbacks):
+def test_a_confirmed_booking_writes_its_confirmation_to_the_outbox_and_it_is_sent(spa, outbox, django_capture_on_commit_callbacks):
     booking = BookingFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        booking_confirmed.send(sender=Booking, booking=booking)
+        with transaction.atomic():
+            booking_record(booking, kind=EventKind.CREATED, channel="web", to_status=BookingStatus.CONFIRMED)
+    row = OutboxMessage.objects.get(dedupe_key=f"email:booking_confirmation:{booking.pk}:0")
+    assert row.status == OutboxStatus.DONE
     assert EmailLog.objects.get(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).status == EmailStatus.SENT
 
 
-def test_a_broker_outage_is_logged_and_never_breaks_the_booking(spa, monkeypatch, caplog, django_capture_on_commit_callbacks):
+def test_a_broker_outage_is_logged_and_never_breaks_the_booking(spa, outbox, monkeypatch, caplog, django_capture_on_commit_callbacks):
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.send_booking_confirmation, "delay", broker_down)
+    monkeypatch.setattr(deliver_outbox_message, "delay", broker_down)
     booking = BookingFactory()
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
-        booking_confirmed.send(sender=Booking, booking=booking)
+        with transaction.atomic():
+            booking_record(booking, kind=EventKind.CREATED, channel="web", to_status=BookingStatus.CONFIRMED)
     assert "failed" in caplog.text
-    assert not EmailLog.objects.filter(booking=booking).exists()  # the retry job's safety net sends it later
+    assert not EmailLog.objects.filter(booking=booking).exists()
+    monkeypatch.undo()
+    sweep_outbox()  # beat's sweep delivers what the outage held back, once
+    sweep_outbox()
+    assert EmailLog.objects.get(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).status == EmailStatus.SENT
+    assert len(outbox) == 1
 
 
 def test_a_new_membership_gets_its_welcome(spa, outbox, django_capture_on_commit_callbacks):
