@@ -401,12 +401,26 @@ def _booking_refused(state, ctx: TurnContext, reply: Reply, error: ApplicationEr
 OWN_BOOKING_PATH = "/accounts/bookings/{reference}/"
 
 
-def booking_state(booking, ctx: TurnContext) -> dict:
-    """What the chat shows of a booking (``state.booking``): its reference, status and start, and a link for its owner."""
+def booking_state(booking, ctx: TurnContext, *, previous: dict | None = None, made_here: bool = False) -> dict:
+    """What the chat shows of a booking (``state.booking``): reference, status, start, and a link when the viewer may open it.
+
+    The signed-in owner gets their account page; a guest who booked in this very chat
+    gets the booking's signed manage link (the one the confirmation e-mail carries),
+    kept through later changes. ``previous`` is the session's ``state.booking``.
+    """
     start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
     out = {"reference": booking.reference, "status": str(booking.status), "start": start.isoformat()}
-    if ctx.user is not None and not ctx.spoken and booking.customer_id == ctx.user.pk:
+    if ctx.spoken:
+        return out
+    if ctx.user is not None and booking.customer_id == ctx.user.pk:
         out["url"] = OWN_BOOKING_PATH.format(reference=booking.reference)
+    elif ctx.user is None and booking.customer_id is None:
+        if made_here:
+            from coresync.core.links import booking_manage_path
+
+            out["url"] = booking_manage_path(booking)
+        elif previous and previous.get("reference") == booking.reference and previous.get("url"):
+            out["url"] = previous["url"]
     return out
 
 
@@ -428,7 +442,7 @@ def already_booked(state, ctx: TurnContext, reply: Reply) -> None:
 
 def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *, technician: str) -> None:
     start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
-    state.booking = booking_state(booking, ctx)
+    state.booking = booking_state(booking, ctx, made_here=True)
     state.forget_request()
     reply.booking_id, reply.outcome = booking.id, "booked"
     held = booking.status == "pending_payment"

@@ -223,7 +223,7 @@ def confirm_cancel(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         reply.say(f"I couldn't cancel it: {error.message}")
         return
     state.forget_operation()
-    state.booking = booking_state(booking, ctx)
+    state.booking = booking_state(booking, ctx, previous=state.booking)
     state.booking["status"] = "cancelled"
     reply.outcome, reply.booking_id = "cancelled", booking.id
     reply.say(f"Done: booking {booking.reference} is cancelled, free of charge. We hope to see you another time.")
@@ -289,7 +289,7 @@ def _already_there(booking, state, start: datetime) -> bool:
 
 def _say_where_it_is(booking, state, ctx: TurnContext, reply: Reply) -> None:
     start = booking.start.astimezone(ctx.index.timezone)
-    state.booking = booking_state(booking, ctx)
+    state.booking = booking_state(booking, ctx, previous=state.booking)
     reply.say(f"{booking.reference} is booked for {ctx.voice.moment(start)}. Is there anything else I can help with?")
 
 
@@ -325,7 +325,7 @@ def confirm_reschedule(parse: Parse, state, ctx: TurnContext, reply: Reply) -> N
     state.forget_operation()
     state.forget_request()
     new_start = booking.start.astimezone(ctx.index.timezone)
-    state.booking = booking_state(booking, ctx)
+    state.booking = booking_state(booking, ctx, previous=state.booking)
     reply.outcome, reply.booking_id = "rescheduled", booking.id
     text = f"Done: {booking.reference} is now {ctx.voice.moment(new_start)} with {slot.get('technician', 'your therapist')}."
     if ctx.spoken:

@@ -306,3 +306,17 @@ def test_a_caller_may_spell_the_reference_out(chat, guest_booking):
     assert "name" in c.text and c.last["state"]["awaiting"] == "identity"
     c.say("my name is Ann Lee")
     assert "Cancel your Swedish Massage" in c.text
+
+
+def test_a_guest_who_booked_here_gets_the_manage_link_through_a_cancel(chat, client):
+    c = chat()
+    c.say("book a massage tomorrow at 3pm")
+    for value in ("Jane Doe", "jane@example.com", "+1 212 555 0199"):
+        c.say(value)
+    c.choose("Confirm booking")
+    link = c.last["state"]["booking"]["url"]
+    assert link.startswith("/manage/") and client.get(link).status_code == 200
+    reference = c.last["state"]["booking"]["reference"]
+    c.say(f"cancel {reference}")
+    c.choose("Yes, cancel")
+    assert c.last["state"]["booking"] == {**c.last["state"]["booking"], "status": "cancelled", "url": link}
