@@ -162,7 +162,14 @@ def chat_history(*, session_id, user=None) -> dict:
                 entry = {"role": "assistant", "text": answer.get("text", "")}
                 entry.update({key: answer[key] for key in ("cards", "actions") if answer.get(key)})
                 messages.append(entry)
-    return {"type": "history", "session_id": state.session_id, "messages": messages, "state": state.public()}
+    public = state.public()
+    if public.get("booking"):
+        # Changed elsewhere since (account page, e-mail link)? The resumed chat shows the booking as it is now.
+        from coresync.bookings.models import Booking
+
+        now = Booking.objects.filter(reference=public["booking"]["reference"]).values_list("status", flat=True).first()
+        public["booking"]["status"] = str(now or public["booking"]["status"])
+    return {"type": "history", "session_id": state.session_id, "messages": messages, "state": public}
 
 
 def _encodable(text: str) -> bool:

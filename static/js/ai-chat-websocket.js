@@ -396,7 +396,7 @@
     var cancelled = status === "cancelled" || status === "expired";
     var badge = this.badges[reference];
     if (!badge) {
-      if (status !== "confirmed") return;  // nothing to announce yet (or any more)
+      if (status !== "confirmed" && !cancelled) return;  // nothing to announce yet (a hold awaiting payment)
       var note = el("div", "msg msg--note");
       badge = el("p", "booking-confirmed");
       badge.setAttribute("data-chat-booking", reference);
