@@ -174,8 +174,8 @@ def _at(start: datetime) -> str:
 
 
 def _on(start: datetime, ctx: TurnContext) -> str:
-    """'on Friday, December 4 at 2:00 PM' on screen; the spoken form on the phone."""
-    return ctx.voice.moment(start) if ctx.spoken else f"on {_at(start)}"
+    """'on Friday, December 4 at 2:00 PM' on screen; 'at three p.m. on Friday' on the phone."""
+    return f"at {ctx.voice.moment(start)}" if ctx.spoken else f"on {_at(start)}"
 
 
 def _actor(ctx: TurnContext):
@@ -269,7 +269,10 @@ def propose_move(parse: Parse, state, ctx: TurnContext, reply: Reply, slot: dict
     state.pending_operation, state.target_reference = "reschedule", booking.reference
     text = f"Move your {booking.service.name} from {_at(old)} to {_at(new)} with {technician} ({booking.reference})?"
     if ctx.spoken:
-        reply.say(f"Move your {booking.service.name} from {ctx.voice.moment(old)} to {ctx.voice.moment(new)} with {technician.split()[0]}? Please say yes or no.")
+        reply.say(
+            f"Move your {booking.service.name} from {ctx.voice.moment(old)} to {ctx.voice.moment(new)} with {technician.split()[0]}? "
+            "Please say yes or no."
+        )
         return
     reply.say(
         text,

@@ -300,7 +300,7 @@ def test_caller_cancels_with_the_reference_and_the_name_on_it(atlas, guest_booki
     replies = _call(atlas, "call-ann", "+19175550000", ["cancel my booking", reference, "Bo Chen"], first=740)
     assert "don't match" in replies[-1] and "Swedish" not in " ".join(replies)
     replies = _call(atlas, "call-ann", "+19175550000", ["Ann Lee"], first=750)
-    assert "Cancel your Swedish Massage" in replies[-1] and "yes or no" in replies[-1]
+    assert "Cancel your Swedish Massage at two p.m. on Wednesday" in replies[-1] and "yes or no" in replies[-1]
     guest_booking.refresh_from_db()
     assert guest_booking.status == "confirmed"
     _call(atlas, "call-ann", "+19175550000", ["yes"], first=760)
