@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coresync.bookings.models import BookingStatus
+from coresync.core.formatting import format_date
 from coresync.web.links import booking_manage_path, booking_manage_token
 
 PASSWORD = "coresync-demo"
@@ -137,6 +138,7 @@ def test_my_membership_shows_tier_renewal_and_benefits_without_price(client, dem
     html = client.get(reverse("web:my-membership")).content.decode()
     membership = demo_spa.premium.memberships.get()
     assert "Premium" in html and membership.member_number in html and "40% off" in html
+    assert format_date(membership.started_on, with_year=True) in html  # dates as the chat and e-mails write them
     assert str(membership.tier.monthly_price) not in html and "$" not in html
 
 
