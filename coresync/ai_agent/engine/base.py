@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .catalog_index import CatalogIndex
+from .nlu import INTENTS
 from .speech import Voice
 from .text import fold
 
@@ -74,6 +75,8 @@ def action(label: str, message: str, intent: str) -> dict:
     (``DialogueState.offered_actions``) and the engine reads an offered message as
     the intent it was offered for before any rule looks at its words.
     """
+    if intent not in INTENTS:
+        raise ValueError(f"unknown intent {intent!r} for the action {label!r}")
     return {"label": label, "message": message, "intent": intent}
 
 

@@ -219,7 +219,7 @@ class RulesEngine(ConciergeEngine):
     def respond(self, *, text: str, state, ctx: TurnContext) -> EngineTurn:
         parse = self.understand(text, ctx)
         offered = state.offered_actions.get(parse.folded)
-        if offered:
+        if offered in HANDLERS:
             parse.intent = offered  # an action we offered means what we offered it for
         intent = contextual_intent(parse, state)
         reply = Reply()

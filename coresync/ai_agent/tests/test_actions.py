@@ -162,3 +162,12 @@ def test_spoken_questions_are_understood_on_the_phone(chat, bookings):
                     failures.append(f"{' > '.join(script)} > {answer!r}: {branch.text}")
                 transaction.set_rollback(True)
     assert not failures, "\n".join(failures)
+
+
+def test_an_action_must_name_an_intent_the_engine_handles():
+    from coresync.ai_agent.engine.base import action
+    from coresync.ai_agent.engine.rules import HANDLERS
+
+    assert action("Keep my booking", "keep my booking", "deny")["intent"] in HANDLERS
+    with pytest.raises(ValueError):
+        action("Keep my booking", "keep my booking", "keep")
