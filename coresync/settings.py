@@ -282,7 +282,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A late-acked task whose worker died is redelivered after this; it must outlast the longest task and
     # countdown (system check coresync.E002), and no longer, or a killed worker's message waits hours.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # Short socket timeouts: a hung broker costs a request about a second (then core.transactions skips
+    # publishing for a while; the outbox sweep delivers later), not a hang. 2 s stays above kombu's 1 s BRPOP.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -293,7 +299,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)  # seconds; a ta
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 60)
 CELERY_LONGEST_COUNTDOWN_SECONDS = 900  # the longest retry countdown any task uses (ai_agent texts: 900 s)
 # Publishing never stalls a request for long when the broker is down (the caller logs and moves on).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -84,3 +84,32 @@ def test_a_rate_limit_that_cannot_count_lets_the_request_through(caplog):
     with override_settings(CACHES=_redis_cache("redis://127.0.0.1:1/0")):
         assert [hit("bookings", "ip:203.0.113.9", "1/hour") for _ in range(3)] == [None, None, None]
     assert "not counted" in caplog.text
+
+
+PUBLISH_TWICE = """
+import time, django
+django.setup()
+from coresync.core.transactions import delay_on_commit
+from coresync.outbox.tasks import deliver_outbox_message
+started = time.monotonic()
+delay_on_commit(deliver_outbox_message, "first")
+delay_on_commit(deliver_outbox_message, "second")
+print(round(time.monotonic() - started, 2))
+"""
+
+
+def test_a_hung_broker_costs_one_short_timeout_then_publishing_pauses(hung_redis, tmp_path):
+    """Bookings enqueue after commit in the request: a broker that never answers must not hang it."""
+    import os
+    import subprocess
+    import sys
+
+    from coresync.settings import BASE_DIR
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_TASK_ALWAYS_EAGER", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="coresync.settings", CELERY_BROKER_URL=hung_redis, CORESYNC_VAR_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", PUBLISH_TWICE], env=env, cwd=BASE_DIR, capture_output=True, text=True,
+                            timeout=30)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.strip().splitlines()[-1]) < 4  # one ~2 s timeout, then the second is skipped
+    assert "publishing paused" in result.stderr and "not queued now" in result.stderr
