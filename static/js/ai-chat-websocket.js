@@ -385,9 +385,13 @@
     if (state && state.handoff) this.setStatus("A member of our team will take over this conversation.");
   };
 
+  /* The server's link (the owner's account page, or a manage link) when it gives one, else the signed-in
+     guest's own account page, else none (plain badge). */
   Chat.prototype.bookingUrl = function (booking) {
+    var given = safeLocalUrl(booking.url) || safeLocalUrl(booking.manage_url);
+    if (given) return given;
     if (this.accountBookingsPath) return this.accountBookingsPath + encodeURIComponent(booking.reference) + "/";
-    return safeLocalUrl(booking.manage_url || booking.url || "");
+    return null;
   };
 
   Chat.prototype.renderBooking = function (booking) {

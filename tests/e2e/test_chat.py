@@ -176,7 +176,7 @@ def test_chat_output_with_script_is_shown_as_text(context_for):
             "cards": [{"title": evil, "text": evil, "image": "javascript:window.__pwned=3"}],
             "actions": [{"label": evil, "message": "ok"}],
         }],
-        "state": {"intent": "smalltalk"},
+        "state": {"intent": "book", "booking": {"reference": evil, "status": "confirmed", "url": "javascript:window.__pwned=4"}},
     }
     page.route_web_socket(re.compile(r".*/ws/ai-chat/.*"), lambda ws: ws.close(code=1011))
     page.route("**/api/v1/chat/", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
@@ -188,6 +188,8 @@ def test_chat_output_with_script_is_shown_as_text(context_for):
     assert page.locator(".card__img").count() == 0  # javascript: image URL dropped
     assert page.locator("[data-chat-actions] button").first.inner_text().startswith("<script>")
     assert page.evaluate("() => window.__pwned") is None
+    badge = page.locator("[data-chat-booking]")
+    assert badge.inner_text() == f"Booked · {evil}" and badge.locator("a").count() == 0  # javascript: link dropped
 
 
 def _book_by_chat(page, contact: str) -> str:
