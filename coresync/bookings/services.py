@@ -342,7 +342,7 @@ def _booking_insert(*, request: _Request, placement: _Placement) -> Booking:
         for a in request.addon_list
     ) if request.addon_list else []
     booking_record(booking, kind=EventKind.CREATED, actor=request.customer, channel=request.channel, label=contact.email,
-                   to_status=booking.status)
+                   to_status=booking.status, persist=False)
     # Callers render the new booking at once: hand them its add-ons without another query.
     lines = booking.booking_addons.all()
     lines._result_cache, lines._prefetch_done = created, True

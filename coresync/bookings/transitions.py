@@ -45,13 +45,20 @@ def actor_fields(actor, channel: str, label: str = "") -> dict:
 
 def booking_record(
     booking: Booking, *, kind: str, actor=None, channel: str, label: str = "", reason: str = "",
-    from_status: str = "", to_status: str = "", data: dict | None = None,
+    from_status: str = "", to_status: str = "", data: dict | None = None, persist: bool = True,
 ) -> BookingEvent:
-    """Append an event to ``booking``'s history and announce it inside the current transaction."""
-    event = BookingEvent.objects.create(
+    """Append an event to ``booking``'s history and announce it inside the current transaction.
+
+    ``persist=False`` announces without storing: a creation, whose who/when/channel the
+    booking row itself holds (``customer``, ``created_at``, ``channel``), so booking
+    creation stays within its query budget (SPEC S4: ≤ 8).
+    """
+    event = BookingEvent(
         booking=booking, kind=kind, from_status=from_status, to_status=to_status, reason=reason[:200],
         data=data or {}, **actor_fields(actor, channel, label),
     )
+    if persist:
+        event.save()
     booking_changed.send(sender=Booking, booking=booking, event=event)
     return event
 
