@@ -94,15 +94,26 @@ def _press(page, frames: ChatFrames, pattern: str, *, last: bool = False) -> dic
     return _click_once(page, frames, buttons.nth(matches[-1] if last else matches[0]))
 
 
+def _book(page, frames: ChatFrames, request: str) -> str:
+    """Ask for a treatment; confirm the time offered (or, when it is taken, the first other time, then confirm)."""
+    _send(page, request)
+    for _turn in range(4):
+        if page.locator("[data-chat-booking]").count():
+            break
+        labels = " | ".join(page.locator("[data-chat-actions] button").all_inner_texts())
+        _press(page, frames, r"confirm" if re.search(r"confirm", labels, re.I) else r"\d:\d\d")
+    reference = page.locator("[data-chat-booking]").get_attribute("data-chat-booking")
+    assert reference and reference.startswith("CS-")
+    return reference
+
+
 def test_book_move_and_cancel_through_the_chat(context_for, live_spa):
     page = context_for(DEVICE).new_page()
     sign_in(page, "guest@coresync.test")
     frames = ChatFrames(page)
     page.goto("/#concierge")
-    _send(page, "book a massage in two days at 11am")
-    _press(page, frames, r"confirm")
-    reference = page.locator("[data-chat-booking]").get_attribute("data-chat-booking")
-    assert reference and _status(live_spa, reference)[0] == "confirmed"
+    reference = _book(page, frames, "book a massage in two days at 11am")
+    assert _status(live_spa, reference)[0] == "confirmed"
     assert page.locator(f'[data-chat-booking="{reference}"] a').get_attribute("href") == f"/accounts/bookings/{reference}/"
     _shot(page, "chat-booked")
 
@@ -132,10 +143,7 @@ def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, liv
     sign_in(page, "base@coresync.test")
     frames = ChatFrames(page)
     page.goto("/#concierge")
-    _send(page, "book a facial in three days at 10am")
-    _press(page, frames, r"confirm")
-    reference = page.locator("[data-chat-booking]").get_attribute("data-chat-booking")
-    assert reference
+    reference = _book(page, frames, "book a facial in three days at 10am")
 
     # The badge leads to the booking's page; from the list, "Move" opens the free times.
     page.locator(f'[data-chat-booking="{reference}"] a').click()
