@@ -1,19 +1,18 @@
-"""The concierge's events (``events``) turned into background work, after the turn's commit."""
+"""The concierge's events (``events``) written to the outbox, in the turn's own transaction."""
 
 from __future__ import annotations
 
-from coresync.core.transactions import delay_on_commit
+from coresync.outbox.services import outbox_enqueue
 
 from . import events
-from .tasks import notify_handoff, send_confirmation_text
 
 
 def _notify_manager(sender, *, handoff_id: int, **_kwargs) -> None:
-    delay_on_commit(notify_handoff, handoff_id)
+    outbox_enqueue(kind="email.handoff", dedupe_key=f"handoff:{handoff_id}", payload={"handoff_id": handoff_id})
 
 
 def _text_the_caller(sender, *, booking_id: int, **_kwargs) -> None:
-    delay_on_commit(send_confirmation_text, booking_id)
+    outbox_enqueue(kind="atlas.confirmation_text", dedupe_key=f"atlas-text:{booking_id}", payload={"booking_id": booking_id})
 
 
 def connect() -> None:
