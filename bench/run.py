@@ -535,7 +535,7 @@ def machine() -> dict:
             cpu = line.split(":", 1)[1].strip()
             break
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-    pg = sql("SHOW server_version")[0][0]
+    pg = sql("SHOW server_version", dbname="postgres")[0][0]  # before the bench database exists
     locust_version = subprocess.run([LOCUST, "--version"], capture_output=True, text=True).stdout.strip()
     return {
         "nproc": os.cpu_count(),
