@@ -55,6 +55,6 @@ class RescheduleSlotForm(forms.Form):
             value = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError as error:
             raise forms.ValidationError("Choose one of the times offered.") from error
-        if value.tzinfo is None:
+        if value.tzinfo is None or not 2000 <= value.year <= 9000:  # no overflow when read in another zone
             raise forms.ValidationError("Choose one of the times offered.")
         return value

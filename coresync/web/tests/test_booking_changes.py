@@ -138,3 +138,17 @@ def test_account_pages_show_the_spa_address_and_phone_in_the_footer(client, demo
         html = client.get(url).content.decode()
         footer = html[html.index('<footer class="site-footer">'):]
         assert first_line in footer and f'href="tel:{location.phone}"' in footer, url
+
+
+def test_a_garbled_or_far_future_time_is_a_message_not_an_error(client, demo_spa, premium_booking):
+    client.force_login(demo_spa.premium)
+    url = reverse("web:my-booking", args=[premium_booking.reference])
+    for start in ("9999-12-31T23:59:59-12:00", "not-a-time", "2026-12-04T10:00"):
+        response = client.get(url, {"action": "reschedule", "start": start})
+        assert response.status_code == 200 and "Choose one of the times offered." in response.content.decode(), start
+        response = client.post(url, {"action": "reschedule", "start": start, "confirm": "yes"}, follow=True)
+        assert response.status_code == 200 and "Choose one of the times offered." in response.content.decode(), start
+    for day in ("9999-12-31", "0001-01-01", "2026-02-30", "x"):
+        assert client.get(url, {"action": "reschedule", "day": day}).status_code == 200, day
+    premium_booking.refresh_from_db()
+    assert premium_booking.ics_sequence == 0
