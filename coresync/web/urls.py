@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+import coresync.core.converters  # noqa: F401  (registers the <reference:...> converter)
 from coresync.accounts.security import PasswordResetView
 
 from . import account_views, views
@@ -53,8 +54,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/bookings/", account_views.my_bookings, name="my-bookings"),
-    path("accounts/bookings/<str:reference>/", account_views.my_booking, name="my-booking"),
-    path("accounts/bookings/<str:reference>/cancel/", account_views.my_booking_cancel, name="my-booking-cancel"),
+    path("accounts/bookings/<reference:reference>/", account_views.my_booking, name="my-booking"),
+    path("accounts/bookings/<reference:reference>/cancel/", account_views.my_booking_cancel, name="my-booking-cancel"),
     path("accounts/membership/", account_views.my_membership, name="my-membership"),
     path("manage/<str:token>/", account_views.manage_booking, name="manage-booking"),
     *password_reset,

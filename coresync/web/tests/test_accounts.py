@@ -146,3 +146,15 @@ def test_non_member_sees_tiers_to_join(client, demo_spa):
     client.force_login(demo_spa.guest)
     html = client.get(reverse("web:my-membership")).content.decode()
     assert "not a member yet" in html and "Base" in html and "Premium" in html
+
+
+@pytest.mark.parametrize("reference", ["CS-\x00ABC", "CS ABC", "x" * 300])
+def test_a_reference_that_is_not_one_never_reaches_the_database(client, demo_spa, reference):
+    """A NUL byte in the path is a 500 on PostgreSQL if it gets as far as a query: it must not match at all."""
+    from django.urls import Resolver404, resolve
+
+    with pytest.raises(Resolver404):
+        resolve(f"/accounts/bookings/{reference}/")
+    client.force_login(demo_spa.premium)
+    assert client.get(f"/accounts/bookings/{reference}/").status_code == 404
+    assert client.post(f"/accounts/bookings/{reference}/cancel/").status_code == 404
