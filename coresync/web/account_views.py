@@ -185,7 +185,9 @@ def _reschedule_choices(request, booking: Booking, row: BookingRow, actor):
     except ApplicationError as error:
         messages.error(request, error.message)
         return form, day, []
-    return form, day, [(slot.start_iso, slot.start.astimezone(tz)) for slot in found.slots][:48]
+    # Its own time is no move (another therapist may be free then, but the guest would see no change).
+    slots = [(slot.start_iso, slot.start.astimezone(tz)) for slot in found.slots if slot.start != booking.start]
+    return form, day, slots[:48]
 
 
 @require_POST

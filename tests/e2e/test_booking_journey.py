@@ -11,7 +11,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from .conftest import SCREENSHOTS, ChatFrames, sign_in
+from .test_accessibility import _axe
 from .test_chat import _agent_count, _click_once, _send
+from .test_mobile_pages import LAYOUT_PROBE
 
 DEVICE = "iphone-se"
 KINDS = ["booking_confirmation", "booking_rescheduled", "booking_cancelled"]
@@ -31,6 +33,14 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=path)
     else:
         page.screenshot(path=path, full_page=True)
+
+
+def _fits(page, axe_source, name: str) -> None:
+    """The step fits the phone (no sideways scroll, 44 px tap targets, 16 px inputs) and passes axe."""
+    layout = page.evaluate(LAYOUT_PROBE)
+    assert layout["overflow"] <= 0 and not layout["small"] and not layout["inputs"], (name, layout)
+    serious = [v["id"] for v in _axe(page, axe_source)["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, (name, serious)
 
 
 def _status(live_spa, reference: str) -> tuple[str, str, int]:
@@ -138,7 +148,7 @@ def test_book_move_and_cancel_through_the_chat(context_for, live_spa):
     _check_emails(live_spa, reference, "guest@coresync.test")
 
 
-def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, live_spa):
+def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, live_spa, axe_source):
     page = context_for(DEVICE).new_page()
     sign_in(page, "base@coresync.test")
     frames = ChatFrames(page)
@@ -153,17 +163,21 @@ def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, liv
     card = page.locator(f'.booking-list--upcoming [data-reference="{reference}"]')
     assert re.search(r"\d{1,2}:\d\d\s?[AP]M", card.inner_text()), "times read as in the chat and e-mail"
     _shot(page, "account-list")
+    _fits(page, axe_source, "account-list")
     card.get_by_role("link", name="Move").click()
     page.wait_for_load_state("load")
     assert page.locator("[data-change-policy]").inner_text().startswith("Free to cancel or move until")
     slots = page.locator(".slots button[name=start]")
     assert slots.count() > 3
+    _shot(page, "account-move-times")
+    _fits(page, axe_source, "account-move-times")
     booked_start = _status(live_spa, reference)[1]
     slots.nth(slots.count() - 1).click()
     page.wait_for_load_state("load")
     assert page.locator("[data-confirm=reschedule]").is_visible()
     assert _status(live_spa, reference)[1] == booked_start, "a tap on a time moves nothing"
     _shot(page, "account-move-confirm")
+    _fits(page, axe_source, "account-move-confirm")
     page.get_by_role("button", name="Yes, move it").click()
     page.wait_for_load_state("load")
     assert "is moved to" in page.inner_text(".flash")
@@ -174,6 +188,7 @@ def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, liv
     page.wait_for_load_state("load")
     assert page.locator("[data-confirm=cancel]").is_visible() and _status(live_spa, reference)[0] == "confirmed"
     _shot(page, "account-cancel-confirm")
+    _fits(page, axe_source, "account-cancel-confirm")
     page.get_by_role("button", name="Yes, cancel it").click()
     page.wait_for_load_state("load")
     assert _status(live_spa, reference)[0] == "cancelled"
@@ -182,6 +197,7 @@ def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, liv
     assert page.locator(f'.booking-list--cancelled [data-reference="{reference}"]').count() == 1
     assert page.locator(f'.booking-list--past [data-reference="{reference}"]').count() == 0
     _shot(page, "account-cancelled")
+    _fits(page, axe_source, "account-cancelled")
     _check_emails(live_spa, reference, "base@coresync.test")
 
     # Back on a page with the chat, the conversation resumes and its badge says the booking is cancelled.

@@ -152,3 +152,11 @@ def test_a_garbled_or_far_future_time_is_a_message_not_an_error(client, demo_spa
         assert client.get(url, {"action": "reschedule", "day": day}).status_code == 200, day
     premium_booking.refresh_from_db()
     assert premium_booking.ics_sequence == 0
+
+
+def test_the_times_offered_leave_out_the_bookings_own(client, demo_spa, premium_booking):
+    client.force_login(demo_spa.premium)
+    url = reverse("web:my-booking", args=[premium_booking.reference])
+    day = _local(premium_booking, premium_booking.start).date()
+    offered = client.get(url, {"action": "reschedule", "day": day.isoformat()}).context["slots"]
+    assert offered and premium_booking.start not in [local for _iso, local in offered]
