@@ -13,7 +13,7 @@ done only on a yes.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from coresync.core.errors import ApplicationError, CancellationWindowClosed, SlotUnavailable
 from coresync.core.formatting import format_datetime
@@ -155,9 +155,10 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
         state.forget_operation()
         reply.say(f"Booking {booking.reference} is {booking.get_status_display().lower()}, so there's nothing to change.")
         return False
+    from coresync.bookings.services import booking_changeable  # the one change policy (API, account pages, concierge)
+
     hours = booking.location.free_cancellation_hours
-    staff = not ctx.spoken and ctx.user is not None and getattr(ctx.user, "is_staff", False)
-    if not staff and booking.start - ctx.now < timedelta(hours=hours):
+    if not booking_changeable(booking, actor=_actor(ctx), now=ctx.now):
         state.forget_operation()
         reply.say(
             f"Bookings can be changed here until {hours} hours before the start, and {booking.reference} starts "
@@ -185,7 +186,9 @@ def _actor(ctx: TurnContext):
 
 def _offer_cancel(booking, state, ctx: TurnContext, reply: Reply) -> None:
     start = booking.start.astimezone(ctx.index.timezone)
-    free_until = start - timedelta(hours=booking.location.free_cancellation_hours)
+    from coresync.bookings.services import booking_change_deadline
+
+    free_until = booking_change_deadline(booking).astimezone(ctx.index.timezone)
     policy = (booking.location.cancellation_policy or "").strip()
     text = (
         f"Cancel your {booking.service.name} {_on(start, ctx)} ({booking.reference})? "
