@@ -85,12 +85,9 @@ def _tier_info(tier_id, ctx: TurnContext):
 
 
 def _quote_line(service, tier, ctx: TurnContext) -> str:
-    from coresync.bookings.pricing import quote_for
+    from coresync.bookings.services import booking_quote  # the one quote (API, booking, concierge)
 
-    # What ``booking_quote`` computes (no add-ons), from the snapshot this turn already holds.
-    snapshot = ctx.catalog()
-    info = snapshot.services[service.id]
-    quote = quote_for(snapshot=snapshot, location=snapshot.locations[info.location_id], service=info, addons=[], tier=tier)
+    quote = booking_quote(service=ctx.catalog().services[service.id], tier=tier)
     money = ctx.voice.money
     price = quote.subtotal - quote.discount
     head = f"{service.name} ({ctx.voice.minutes(service.duration)})"
