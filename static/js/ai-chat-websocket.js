@@ -327,7 +327,13 @@
         var role = message.role === "user" ? "guest" : "agent";
         // The greeting is already on the page: never twice.
         if (index === 0 && role === "agent" && greetingText && String(message.text || "").trim() === greetingText) return;
-        self.render({ role: role, text: message.text, cards: role === "agent" ? message.cards : null }, anchor);
+        var text = message.text;
+        if (role === "guest") {
+          // A button the guest pressed reads as its label, as it did when pressed.
+          var pressed = lastActions.filter(function (action) { return action && action.message === text; })[0];
+          if (pressed && pressed.label) text = pressed.label;
+        }
+        self.render({ role: role, text: text, cards: role === "agent" ? message.cards : null }, anchor);
         if (role === "agent") lastActions = Array.isArray(message.actions) ? message.actions : [];
       });
       // The buttons of the last answer, unless the guest has already sent something new on this page.

@@ -27,9 +27,8 @@ def _shot(page, name: str) -> None:
         # The viewport with the booking badge (or the latest message) in the middle, as the guest sees it.
         page.evaluate("""() => {
           const log = document.querySelector('[data-chat-log]');
-          (document.querySelector('[data-chat-booking]') || log.lastElementChild).scrollIntoView({block: 'center'});
+          (document.querySelector('[data-chat-booking]') || log.lastElementChild).scrollIntoView({block: 'center', behavior: 'instant'});
         }""")
-        page.wait_for_timeout(300)  # smooth scrolling settles
         page.screenshot(path=path)
     else:
         page.screenshot(path=path, full_page=True)
@@ -206,6 +205,8 @@ def test_book_by_chat_then_move_and_cancel_on_the_account_pages(context_for, liv
         f"() => document.querySelector('[data-chat-booking=\"{reference}\"]')?.getAttribute('data-status') === 'cancelled'",
         timeout=10_000,
     )
-    assert page.locator(".chat__log .msg--guest").first.inner_text() == "book a facial in three days at 10am"
+    guest_said = page.locator(".chat__log .msg--guest").all_inner_texts()
+    assert guest_said[0] == "book a facial in three days at 10am"
+    assert "Confirm booking" in guest_said, f"a pressed button reads as its label: {guest_said}"
     assert page.locator(f'[data-chat-booking="{reference}"]').inner_text().startswith("Cancelled")
     _shot(page, "chat-resumed")
