@@ -3,7 +3,7 @@
 90 days x 30 resources (20 technicians, 10 rooms) x 5,000 bookings, then the same
 with 10,000 bookings; a 60-minute service with a 15-minute buffer, any technician.
 The inputs are built exactly as ``coresync.bookings.selectors.search_plan`` builds
-them (sorted busy intervals in epoch minutes per technician and room, weekly
+them (busy intervals in epoch minutes, one sorted int64 array per technician and room, weekly
 schedules in local minutes, a long-lived ``LocalClock`` as ``local_clock`` caches it).
 
 Run alone: ``.venv/bin/python bench/engine.py [--quick]``.
@@ -17,6 +17,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,6 +36,10 @@ N_ROOMS = 10
 LEAD_MINUTES = 120
 
 
+def _array(intervals: list[tuple[int, int]]) -> np.ndarray:
+    return np.asarray(sorted(intervals), dtype=np.int64).reshape(-1, 2)
+
+
 def engine_inputs(n_bookings: int, now: datetime, clock: LocalClock):
     today = clock.today(int(now.timestamp()) // 60)
     placed = place_bookings(n_bookings, today)
@@ -43,8 +49,9 @@ def engine_inputs(n_bookings: int, now: datetime, clock: LocalClock):
         tech_busy[p.technician].append((p.start, p.blocked_until))
         room_busy[p.room].append((p.start, p.blocked_until))
     weekly = {day: ((OPEN_MINUTE, CLOSE_MINUTE),) for day in range(7)}
-    technicians = [TechnicianCalendar(id=i + 1, weekly=weekly, busy=sorted(tech_busy[i])) for i in range(N_TECHNICIANS)]
-    rooms = [RoomCalendar(id=i + 1, busy=sorted(room_busy[i])) for i in range(N_ROOMS)]
+    # As busy_intervals hands them over: one (n, 2) int64 array per resource, sorted by start.
+    technicians = [TechnicianCalendar(id=i + 1, weekly=weekly, busy=_array(tech_busy[i])) for i in range(N_TECHNICIANS)]
+    rooms = [RoomCalendar(id=i + 1, busy=_array(room_busy[i])) for i in range(N_ROOMS)]
     query = SlotQuery(
         days=bench_days(today, 90),
         opening=dict(weekly),

@@ -27,7 +27,7 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework import authentication, renderers  # noqa: E402
+from rest_framework import authentication  # noqa: E402
 
 from bench.dataset import member_token  # noqa: E402
 from coresync.bookings import availability, selectors  # noqa: E402
@@ -59,10 +59,9 @@ def main() -> None:
     timed(authentication.TokenAuthentication, "authenticate", "DRF token auth (1 query)")
     timed(selectors, "viewer_tier", "membership tier (1 query)")
     timed(selectors, "busy_intervals", "busy_intervals: SQL + rows -> tuples")
-    timed(selectors, "find_slots", "find_slots (engine)")
+    timed(selectors, "find_slot_arrays", "find_slot_arrays (engine)")
     timed(selectors, "availability_for", "availability_for total")
-    timed(selectors.Slot, "as_dict", "Slot.as_dict (ISO strings)")
-    timed(renderers.JSONRenderer, "render", "JSON rendering")
+    timed(views, "availability_body", "availability_body (JSON from arrays)")
     timed(views.AvailabilityView, "get", "view total")
     client = Client()
     for _ in range(3):

@@ -259,6 +259,55 @@ def working_intervals(tech: TechnicianCalendar, days: Sequence[date], clock: Loc
     return subtract(merge(blocks), merge(tech.time_off))
 
 
+class WorkDays:
+    """The days a search covers, grouped by weekday, with each one's local midnight: shared by all technicians."""
+
+    def __init__(self, days: Sequence[date], clock: LocalClock):
+        self.clock = clock
+        self.irregular: list[date] = []  # DST-change days: each wall time converted on its own
+        by_weekday: dict[int, list[int]] = {}
+        for day in days:
+            midnight = clock.midnight(day)
+            if midnight is None:
+                self.irregular.append(day)
+            else:
+                by_weekday.setdefault(day.weekday(), []).append(midnight)
+        self.midnights = {wd: np.asarray(m, dtype=np.int64) for wd, m in by_weekday.items()}
+
+
+def merge_pairs(pairs: np.ndarray) -> np.ndarray:
+    """``merge`` for an (n, 2) array: sorted, disjoint union, in C."""
+    pairs = pairs[pairs[:, 1] > pairs[:, 0]]
+    if len(pairs) < 2:
+        return pairs
+    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(pairs[:, 1])
+    new = np.empty(len(pairs), dtype=bool)
+    new[0] = True
+    new[1:] = pairs[1:, 0] > reach[:-1]
+    heads = np.flatnonzero(new)
+    return np.stack([pairs[heads, 0], np.maximum.reduceat(pairs[:, 1], heads)], axis=1)
+
+
+def working_pairs(tech: TechnicianCalendar, days: WorkDays) -> np.ndarray:
+    """``working_intervals`` as a sorted, disjoint (n, 2) array, built per weekday rather than per day."""
+    parts = []
+    for weekday, midnights in days.midnights.items():
+        shifts = tech.weekly.get(weekday)
+        if shifts:
+            shift_array = np.asarray(shifts, dtype=np.int64).reshape(1, -1, 2)
+            parts.append((midnights.reshape(-1, 1, 1) + shift_array).reshape(-1, 2))
+    clock = days.clock
+    extra = [(clock.to_epoch(day, a), clock.to_epoch(day, b)) for day in days.irregular for a, b in tech.weekly.get(day.weekday(), ())]
+    extra.extend(tech.extra_shifts)
+    if extra:
+        parts.append(_pairs(extra))
+    working = merge_pairs(np.concatenate(parts)) if parts else np.zeros((0, 2), dtype=np.int64)
+    if len(tech.time_off):
+        working = _pairs(subtract([tuple(p) for p in working.tolist()], merge(tech.time_off)))
+    return working
+
+
 def technician_masks(
     query: SlotQuery, grid: Grid, clock: LocalClock, technicians: Sequence[TechnicianCalendar], busy: dict[int, np.ndarray] | None = None
 ) -> dict[int, int]:
@@ -295,6 +344,133 @@ def day_load(grid: Grid, busy) -> list[int]:
     return minutes.astype(np.int64).tolist()
 
 
+class WorkMeter:
+    """Counts the elements the engine's array steps touch (grid cells, intervals), for S7's deterministic test.
+
+    Every step that costs more with more bookings or a longer window adds the size
+    of what it processes: ``intervals`` (busy, working and closed intervals located
+    on the grid) and ``cells`` (resource × grid-start cells combined). Counting is
+    two integer additions per step, so it stays on in production.
+    """
+
+    def __init__(self) -> None:
+        self.intervals = 0
+        self.cells = 0
+
+    @property
+    def total(self) -> int:
+        return self.intervals + self.cells
+
+
+METER = WorkMeter()
+
+
+def _cover(starts: np.ndarray, rows: int, row: np.ndarray, first: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """A (rows, len(starts)) boolean matrix: cell ``[row[i], j]`` set for ``first[i] <= j < end[i]``.
+
+    One difference array for all rows (+1 at each first, -1 at each end, a
+    running sum along each row), so the cost is the number of ranges plus the
+    number of cells, never ranges × cells.
+    """
+    size = len(starts)
+    keep = end > first
+    width = size + 1
+    delta = np.zeros(rows * width, dtype=np.int32)
+    if keep.any():
+        row, first, end = row[keep], first[keep], end[keep]
+        delta += np.bincount(row * width + first, minlength=rows * width).astype(np.int32)
+        delta -= np.bincount(row * width + end, minlength=rows * width).astype(np.int32)
+    METER.intervals += len(first)
+    METER.cells += rows * size
+    return np.cumsum(delta.reshape(rows, width)[:, :size], axis=1) > 0
+
+
+def _stacked(interval_lists: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate per-resource intervals: (row index per interval, (n, 2) pairs)."""
+    pairs = [_pairs(intervals) for intervals in interval_lists]
+    if not pairs:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64)
+    row = np.repeat(np.arange(len(pairs), dtype=np.int64), [len(p) for p in pairs])
+    return row, np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+
+
+def overlap_matrix(starts: np.ndarray, interval_lists: Sequence, length: int) -> np.ndarray:
+    """(resources, starts) booleans: ``[t, t+length)`` overlaps one of that resource's intervals."""
+    row, pairs = _stacked(interval_lists)
+    first = np.searchsorted(starts, pairs[:, 0] - length, side="right")
+    end = np.searchsorted(starts, pairs[:, 1], side="left")
+    return _cover(starts, len(interval_lists), row, first, end)
+
+
+def fits_matrix(starts: np.ndarray, interval_lists: Sequence, length: int) -> np.ndarray:
+    """(resources, starts) booleans: ``[t, t+length)`` lies inside one of that resource's intervals."""
+    row, pairs = _stacked(interval_lists)
+    first = np.searchsorted(starts, pairs[:, 0], side="left")
+    end = np.searchsorted(starts, pairs[:, 1] - length, side="right")
+    return _cover(starts, len(interval_lists), row, first, end)
+
+
+def day_loads(grid: Grid, busy_lists: Sequence) -> np.ndarray:
+    """(technicians, grid days) booked minutes by the local day of each busy start (see ``day_load``)."""
+    loads = np.zeros((len(busy_lists), len(grid.day_ranges)), dtype=np.int64)
+    if not grid.day_bounds:
+        return loads
+    row, pairs = _stacked(busy_lists)
+    if not len(pairs):
+        return loads
+    bounds = np.asarray(grid.day_bounds, dtype=np.int64)
+    index = np.searchsorted(bounds[:, 0], pairs[:, 0], side="right") - 1
+    inside = index >= 0
+    inside[inside] &= pairs[inside, 0] < bounds[index[inside], 1]
+    days = len(bounds)
+    flat = np.bincount(row[inside] * days + index[inside], weights=pairs[inside, 1] - pairs[inside, 0], minlength=len(busy_lists) * days)
+    METER.intervals += len(pairs)
+    return flat.reshape(len(busy_lists), days).astype(np.int64)
+
+
+def find_slot_arrays(
+    query: SlotQuery,
+    clock: LocalClock,
+    technicians: Sequence[TechnicianCalendar],
+    rooms: Sequence[RoomCalendar],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every bookable start and the technician the booking service would assign, as two int64 arrays.
+
+    The whole window is one grid; each rule is a (resources × starts) boolean
+    matrix built in C (``overlap_matrix``/``fits_matrix``), and the assignment
+    is one ``argmin``: on each day, the free technician with the fewest booked
+    minutes that day (ties by id).
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    grid = build_grid(query, clock)
+    if not grid.starts or not technicians or not rooms:
+        return empty, empty
+    starts = grid.array
+    offered = overlap_matrix(starts, [rooms[i].busy for i in range(len(rooms))], query.block)
+    offered = ~offered.all(axis=0)  # some room is free
+    if query.closed:
+        offered &= ~overlap_matrix(starts, [query.closed], query.block)[0]
+    days = list(query.days)
+    # Working days include the day before: a shift may run past midnight into the window.
+    work_days = [days[0] - timedelta(days=1), *days] if days else days
+    week = WorkDays(work_days, clock)
+    works = fits_matrix(starts, [working_pairs(tech, week) for tech in technicians], query.need)
+    busy = [_pairs(tech.busy) for tech in technicians]  # converted once, used twice
+    able = works & ~overlap_matrix(starts, busy, query.block)
+    able &= offered
+    any_able = able.any(axis=0)
+    if not any_able.any():
+        return empty, empty
+    ids = np.asarray([tech.id for tech in technicians], dtype=np.int64)
+    id_rank = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+    key = day_loads(grid, busy) * len(technicians) + id_rank[:, None]  # (technicians, days): smaller is assigned first
+    day_of_start = np.repeat(np.arange(len(grid.day_ranges)), [end - first for first, end in grid.day_ranges])
+    cost = np.where(able, key[:, day_of_start], np.iinfo(np.int64).max)
+    METER.cells += able.size
+    chosen = ids[np.argmin(cost, axis=0)]
+    return starts[any_able], chosen[any_able]
+
+
 def find_slots(
     query: SlotQuery,
     clock: LocalClock,
@@ -306,42 +482,8 @@ def find_slots(
     Each start names the technician the booking service would assign: on each
     day, the free technician with the fewest booked minutes that day (ties by id).
     """
-    grid = build_grid(query, clock)
-    if not grid.starts:
-        return []
-    starts = grid.array
-    offered = grid.full
-    if query.closed:
-        offered &= ~overlap_mask(starts, query.closed, query.block)
-    room_any = 0
-    for room in rooms:
-        room_any |= grid.full & ~overlap_mask(starts, _pairs(room.busy), query.block)
-    offered &= room_any
-    busy = {tech.id: _pairs(tech.busy) for tech in technicians}  # converted once, used twice
-    tech_masks = technician_masks(query, grid, clock, technicians, busy)
-    tech_any = 0
-    for mask in tech_masks.values():
-        tech_any |= mask
-    offered &= tech_any
-    if not offered:
-        return []
-    loads = {tech_id: day_load(grid, busy[tech_id]) for tech_id in tech_masks}
-    slots: list[tuple[int, int]] = []
-    for day_index, (first, end) in enumerate(grid.day_ranges):
-        width = (1 << (end - first)) - 1
-        remaining = (offered >> first) & width  # a small int: one bit per start of this day
-        if not remaining:
-            continue
-        order = sorted(tech_masks, key=lambda tid: (loads[tid][day_index], tid))
-        for tech_id in order:
-            taken = remaining & (tech_masks[tech_id] >> first)
-            if taken:
-                slots.extend((grid.starts[first + i], tech_id) for i in _bits(taken))
-                remaining ^= taken
-                if not remaining:
-                    break
-    slots.sort()
-    return slots
+    found_starts, found_ids = find_slot_arrays(query, clock, technicians, rooms)
+    return list(zip(found_starts.tolist(), found_ids.tolist(), strict=True))
 
 
 def _bits(mask: int) -> Iterable[int]:

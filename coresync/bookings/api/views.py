@@ -10,7 +10,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,13 +19,13 @@ from coresync.catalog.selectors import epoch_minutes
 from coresync.core.ratelimit import RateThrottle, client_ip
 from coresync.memberships.selectors import membership_tier_id_for
 
+from .availability_json import availability_body
 from .serializers import (
     AvailabilityQuerySerializer,
     BookingCancelSerializer,
     BookingCreateSerializer,
     BookingRescheduleSerializer,
     booking_payload,
-    slots_payload,
 )
 
 SlotsResponse = inline_serializer(
@@ -65,14 +64,7 @@ class AvailabilityView(APIView):
                 technician_id=params.get("technician"),
                 addon_slugs=params["addons"],
             )
-            body = JSONRenderer().render(
-                {
-                    "service": {"slug": result.service.slug, "name": result.service.name, "duration_minutes": result.service.duration},
-                    "timezone": result.location.tz.key,
-                    "window_ends": result.window_ends.isoformat(),
-                    "slots": slots_payload(result.slots),
-                }
-            )
+            body = availability_body(result)
             if key:
                 cache.set(key, body, timeout=settings.AVAILABILITY_CACHE_SECONDS)
         return HttpResponse(body, content_type="application/json")
