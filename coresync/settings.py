@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "coresync.bookings",
     "coresync.ai_agent",
     "coresync.notifications",
+    "coresync.staff",
     "coresync.web",
     "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]

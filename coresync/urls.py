@@ -10,6 +10,7 @@ from coresync.core import views as core_views
 api_v1 = [
     path("services/", ServiceListView.as_view(), name="services"),
     path("", include("coresync.bookings.api.urls")),
+    path("", include("coresync.staff.api.urls")),
 ]
 
 urlpatterns = [

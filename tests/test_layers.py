@@ -37,6 +37,7 @@ FLOORS: dict[str, int] = {
     "notifications": 5,
     "ai_agent": 5,
     "web": 5,
+    "staff": 5,
     "demo": 6,
 }
 # Known edges being removed by their owners, each with its reason: (importer, imported).

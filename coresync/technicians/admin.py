@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ExtraShift, Technician, TimeOff, WeeklyShift
+from .models import ExtraShift, Technician, TimeOff, WeeklyShift, WorkLog
 
 
 class WeeklyShiftInline(admin.TabularInline):
@@ -11,7 +11,7 @@ class WeeklyShiftInline(admin.TabularInline):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
-    fields = ["starts_at", "ends_at", "reason"]
+    fields = ["starts_at", "ends_at", "reason", "status"]
 
 
 class ExtraShiftInline(admin.TabularInline):
@@ -33,8 +33,9 @@ class TechnicianAdmin(admin.ModelAdmin):
 
 @admin.register(TimeOff)
 class TimeOffAdmin(admin.ModelAdmin):
-    list_display = ["technician", "starts_at", "ends_at", "reason"]
-    list_filter = ["technician"]
+    list_display = ["technician", "starts_at", "ends_at", "reason", "status", "reviewed_by"]
+    list_filter = ["status", "technician"]
+    readonly_fields = ["reviewed_by", "reviewed_at"]
     date_hierarchy = "starts_at"
 
 
@@ -43,3 +44,14 @@ class ExtraShiftAdmin(admin.ModelAdmin):
     list_display = ["technician", "starts_at", "ends_at", "note"]
     list_filter = ["technician"]
     date_hierarchy = "starts_at"
+
+
+@admin.register(WorkLog)
+class WorkLogAdmin(admin.ModelAdmin):
+    """Read-mostly: hours are reviewed through the manager API and pages, which keep the audit history."""
+
+    list_display = ["technician", "date", "hours", "status", "reviewed_by", "reviewed_at"]
+    list_filter = ["status", "technician"]
+    date_hierarchy = "date"
+    readonly_fields = ["status", "reviewed_by", "reviewed_at", "reason", "history"]
+    list_select_related = ["technician", "reviewed_by"]

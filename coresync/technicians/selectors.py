@@ -57,7 +57,10 @@ def _minutes(t) -> int:
 
 
 def _load_schedule(version: str) -> ScheduleSnapshot:
-    """Five queries, whatever the number of technicians and exceptions; exceptions ended over a day ago are left out."""
+    """Five queries, whatever the number of technicians and exceptions; exceptions ended over a day ago are left out.
+
+    Only approved time off counts: a request waiting for the manager keeps its slots open.
+    """
     from coresync.technicians.models import ExtraShift, Technician, TimeOff, WeeklyShift
 
     horizon = timezone.now() - timedelta(days=1)
@@ -65,7 +68,7 @@ def _load_schedule(version: str) -> ScheduleSnapshot:
     for technician_id, weekday, starts, ends in WeeklyShift.objects.values_list("technician_id", "weekday", "starts", "ends"):
         weekly[technician_id][weekday].append((_minutes(starts), _minutes(ends)))
     off: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for technician_id, starts, ends in TimeOff.objects.filter(ends_at__gte=horizon).values_list("technician_id", "starts_at", "ends_at"):
+    for technician_id, starts, ends in TimeOff.objects.filter(ends_at__gte=horizon, status="approved").values_list("technician_id", "starts_at", "ends_at"):
         off[technician_id].append((epoch_minutes(starts), epoch_minutes(ends)))
     extra: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for technician_id, starts, ends in ExtraShift.objects.filter(ends_at__gte=horizon).values_list("technician_id", "starts_at", "ends_at"):
