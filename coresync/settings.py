@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "coresync.ai_agent",
     "coresync.notifications",
     "coresync.staff",
+    "coresync.analytics",
     "coresync.web",
     "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]

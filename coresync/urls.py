@@ -11,6 +11,7 @@ api_v1 = [
     path("services/", ServiceListView.as_view(), name="services"),
     path("", include("coresync.bookings.api.urls")),
     path("", include("coresync.staff.api.urls")),
+    path("", include("coresync.analytics.api.urls")),
 ]
 
 urlpatterns = [

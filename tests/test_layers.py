@@ -38,6 +38,7 @@ FLOORS: dict[str, int] = {
     "ai_agent": 5,
     "web": 5,
     "staff": 5,
+    "analytics": 5,
     "demo": 6,
 }
 # Known edges being removed by their owners, each with its reason: (importer, imported).
