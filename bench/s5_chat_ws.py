@@ -30,7 +30,7 @@ MESSAGES = [
 ]
 
 
-async def session(url: str, origin: str, turns: int, timings: list[float], errors: list[str]) -> None:
+async def session(url: str, origin: str, turns: int, timings: list[float], errors: list[str], later: list[float]) -> None:
     try:
         async with websockets.connect(url, origin=origin, open_timeout=10) as socket:
             json.loads(await socket.recv())  # {"type": "session"}
@@ -43,6 +43,8 @@ async def session(url: str, origin: str, turns: int, timings: list[float], error
                         break
                 if frame.get("type") == "reply":
                     timings.append((time.perf_counter() - started) * 1000)
+                    if n:  # the session's state exists: what a returning turn costs
+                        later.append(timings[-1])
                 else:
                     errors.append(frame.get("error", {}).get("code", "unknown"))
     except Exception as error:  # a failed session counts as an error, the run goes on
@@ -52,15 +54,18 @@ async def session(url: str, origin: str, turns: int, timings: list[float], error
 async def run(url: str, origin: str, concurrency: int, turns: int) -> dict:
     timings: list[float] = []
     errors: list[str] = []
-    await asyncio.gather(*(session(url, origin, turns, timings, errors) for _ in range(concurrency)))
+    later: list[float] = []
+    await asyncio.gather(*(session(url, origin, turns, timings, errors, later) for _ in range(concurrency)))
     ordered = sorted(timings)
 
-    def pct(p: float) -> float | None:
-        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2) if ordered else None
+    def pct(p: float, values: list[float] | None = None) -> float | None:
+        values = ordered if values is None else sorted(values)
+        return round(values[min(len(values) - 1, int(len(values) * p))], 2) if values else None
 
     return {
         "concurrency": concurrency, "sessions": concurrency, "turns": len(timings), "errors": len(errors),
         "p50_ms": round(statistics.median(ordered), 2) if ordered else None, "p95_ms": pct(0.95),
+        "later_p50_ms": pct(0.5, later), "later_p95_ms": pct(0.95, later),
         "error_codes": sorted(set(errors)),
     }  # fmt: skip
 
