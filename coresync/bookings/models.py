@@ -9,12 +9,14 @@ overlap impossible for active bookings; on SQLite every write runs in an
 """
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import BigIntegerField, F, Func, Q
+from django.db.models.functions import Coalesce
 
 from coresync.catalog.models import AddOn, Location, PriceColumn, Room, Service
 from coresync.core.models import TimeStampedModel
@@ -72,6 +74,35 @@ class Channel(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class BookingGroup(TimeStampedModel):
+    """People booked together (SPEC §10.7): one booking each, made all or nothing, at the same start.
+
+    The organiser is whoever made the booking (a signed-in customer, or a guest's
+    contact); every person's own contact is on their booking.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking_groups"
+    )
+    organiser_name = models.CharField(max_length=150)
+    organiser_email = models.EmailField()
+    organiser_phone = models.CharField(max_length=32, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    size = models.PositiveSmallIntegerField(help_text="People booked together when the group was made.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"group of {self.size} · {self.organiser_email}"
+
+
+# A booking's party on a room: its group, or (not in a group) the booking itself. Bookings of one party may
+# share a room that holds several people (the couples suite); different parties never overlap on a room.
+ROOM_PARTY = Coalesce(F("group_id"), F("id") * -1, output_field=BigIntegerField())
+
+
 class Booking(TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="bookings")
@@ -110,6 +141,7 @@ class Booking(TimeStampedModel):
     # Traces into other systems.
     ai_session_id = models.CharField(max_length=64, blank=True, db_index=True)
     atlas_call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    group = models.ForeignKey(BookingGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings")
 
     class Meta:
         ordering = ["start"]
@@ -136,6 +168,7 @@ class Booking(TimeStampedModel):
                 expressions=[
                     (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
                     ("room", RangeOperators.EQUAL),
+                    (ROOM_PARTY, RangeOperators.NOT_EQUAL),
                 ],
                 condition=ACTIVE_Q,
             ),

@@ -213,7 +213,8 @@ def _group_pairs(ids: np.ndarray, pairs: np.ndarray, wanted: Sequence[int]) -> d
 
 
 def busy_intervals(
-    *, technician_ids: Sequence[int], room_ids: Sequence[int], start: datetime, end: datetime, exclude_booking_id: int | None = None
+    *, technician_ids: Sequence[int], room_ids: Sequence[int], start: datetime, end: datetime,
+    exclude_booking_id: int | tuple[int, ...] | None = None,
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Blocked intervals of active bookings overlapping ``[start, end)``, as epoch minutes, in one query.
 
@@ -227,8 +228,8 @@ def busy_intervals(
         .annotate(s=EpochMinute("start"), e=EpochMinute("blocked_until"))
         .order_by()
     )
-    if exclude_booking_id:
-        rows = rows.exclude(pk=exclude_booking_id)
+    if exclude_booking_id:  # one booking being moved, or a tuple of them (a group moved together)
+        rows = rows.exclude(pk__in=exclude_booking_id) if isinstance(exclude_booking_id, tuple) else rows.exclude(pk=exclude_booking_id)
     # The ORM builds the SQL; the cursor reads the rows: four integers per booking need no model machinery.
     sql, params = rows.values_list("technician_id", "room_id", "s", "e").query.sql_with_params()
     with connection.cursor() as cursor:

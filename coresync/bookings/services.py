@@ -218,6 +218,7 @@ class _Request:
     atlas_call_id: str
     now: datetime
     snapshot: CatalogSnapshot
+    group_id: int | None = None  # set by ``groups.booking_create_group``: the booking's party
 
 
 def _prepare(*, service, start, customer, guest, technician, addons, notes, channel, ai_session_id, atlas_call_id, now) -> _Request:
@@ -335,6 +336,7 @@ def _booking_insert(*, request: _Request, placement: _Placement) -> Booking:
         price_lines=[line.as_dict() for line in quote.lines],
         ai_session_id=request.ai_session_id,
         atlas_call_id=request.atlas_call_id,
+        group_id=request.group_id,
     )
     created = BookingAddOn.objects.bulk_create(
         BookingAddOn(booking=booking, addon_id=a.id, name=a.name, extra_minutes=a.extra_minutes,

@@ -80,6 +80,9 @@ class Room(TimeStampedModel):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=80)
     room_type = models.ForeignKey(RoomType, on_delete=models.PROTECT, related_name="rooms")
+    capacity = models.PositiveSmallIntegerField(
+        default=1, help_text="People of one party it holds at once (a couples suite: 2). Parties never share a room."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -108,6 +108,7 @@ class RoomInfo:
     name: str
     location_id: int
     room_type_id: int
+    capacity: int = 1
 
 
 @dataclass
@@ -197,7 +198,7 @@ def _load_snapshot(version: str) -> CatalogSnapshot:
         for p in Price.objects.all()
     }
     rooms = {
-        r.id: RoomInfo(id=r.id, name=r.name, location_id=r.location_id, room_type_id=r.room_type_id)
+        r.id: RoomInfo(id=r.id, name=r.name, location_id=r.location_id, room_type_id=r.room_type_id, capacity=r.capacity)
         for r in Room.objects.filter(active=True).order_by("id")
     }
     return CatalogSnapshot(

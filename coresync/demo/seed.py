@@ -38,6 +38,7 @@ ROOMS = [("Treatment Room 1", "treatment"), ("Treatment Room 2", "treatment"), (
          ("Facial Suite 1", "facial"), ("Facial Suite 2", "facial"), ("Barber Chair 1", "barber"),
          ("Barber Chair 2", "barber"), ("Nail Station 1", "nails"), ("Nail Station 2", "nails"),
          ("The Men's Suite", "mens-suite"), ("The Private Spa", "private-spa")]
+ROOM_CAPACITY = {"The Private Spa": 2}  # the couples suite: two guests of one party side by side
 SKILLS = {"massage": "Massage therapy", "facial": "Esthetics", "barber": "Barbering", "nails": "Nail care"}
 CATEGORIES = [
     ("massages", "Massages", "Unhurried bodywork, from Swedish to hot stone.", "massage, massages, bodywork, rubdown", True),
@@ -150,7 +151,8 @@ def seed_demo(*, pricing_file: Path = PRICING_FILE, log=lambda message: None) ->
         catalog.OpeningHours.objects.update_or_create(location=location, weekday=weekday, defaults={"opens": _t(opens), "closes": _t(closes)})
     room_types = {slug: catalog.RoomType.objects.update_or_create(slug=slug, defaults={"name": name})[0] for slug, name in ROOM_TYPES.items()}
     for name, room_type in ROOMS:
-        catalog.Room.objects.update_or_create(location=location, name=name, defaults={"room_type": room_types[room_type]})
+        defaults = {"room_type": room_types[room_type], "capacity": ROOM_CAPACITY.get(name, 1)}
+        catalog.Room.objects.update_or_create(location=location, name=name, defaults=defaults)
     skills = {slug: catalog.Skill.objects.update_or_create(slug=slug, defaults={"name": name})[0] for slug, name in SKILLS.items()}
     categories = {}
     for position, (slug, name, description, synonyms, taxable) in enumerate(CATEGORIES):

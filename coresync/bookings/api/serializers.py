@@ -33,6 +33,14 @@ class GuestSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
+class PartyMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    service = serializers.SlugField(max_length=80, required=False)
+    addons = serializers.ListField(child=serializers.SlugField(max_length=80), required=False, max_length=10, default=list)
+
+
 class BookingCreateSerializer(serializers.Serializer):
     service = serializers.SlugField(max_length=80)
     start = serializers.DateTimeField()
@@ -40,17 +48,24 @@ class BookingCreateSerializer(serializers.Serializer):
     addons = serializers.ListField(child=serializers.SlugField(max_length=80), required=False, max_length=10, default=list)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES, default="", trim_whitespace=True)
     guest = GuestSerializer(required=False)
+    # A group (SPEC §10.7): 2–6 people at the same start; the size is checked by the service (one rule, one message).
+    party = serializers.ListField(child=PartyMemberSerializer(), required=False, max_length=20)
+
+
+SCOPES = [("one", "This booking only"), ("all", "Every booking of its group")]
 
 
 class BookingRescheduleSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     technician = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     email = serializers.EmailField(required=False)
+    scope = serializers.ChoiceField(choices=SCOPES, default="one", help_text="For a group booking: move it alone, or all together.")
 
 
 class BookingCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     email = serializers.EmailField(required=False)
+    scope = serializers.ChoiceField(choices=SCOPES, default="one", help_text="For a group booking: cancel it alone, or all of it.")
 
 
 def booking_payload(booking: Booking) -> dict:
@@ -65,6 +80,7 @@ def booking_payload(booking: Booking) -> dict:
         "reference": booking.reference,
         "status": booking.status,
         "channel": booking.channel,
+        "group": str(booking.group.public_id) if booking.group_id else None,
         "start": booking.start.astimezone(tz).isoformat(),
         "end": booking.end.astimezone(tz).isoformat(),
         "service": {"slug": service.slug, "name": service.name} if service else {"slug": booking.service.slug, "name": booking.service.name},
@@ -89,6 +105,11 @@ def booking_payload(booking: Booking) -> dict:
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
         "created_at": booking.created_at.astimezone(tz).isoformat() if booking.created_at else None,
     }
+
+
+def group_payload(bookings) -> dict:
+    """``{"group": "<id>", "bookings": [<booking>, ...]}`` (SPEC §10.7)."""
+    return {"group": str(bookings[0].group.public_id), "bookings": [booking_payload(b) for b in bookings]}
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

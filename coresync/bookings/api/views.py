@@ -8,12 +8,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coresync.bookings import selectors, services
+from coresync.bookings import groups, selectors, services
 from coresync.bookings.models import Channel
 from coresync.catalog.selectors import epoch_minutes
 from coresync.core.ratelimit import RateThrottle, client_ip
@@ -26,6 +26,7 @@ from .serializers import (
     BookingCreateSerializer,
     BookingRescheduleSerializer,
     booking_payload,
+    group_payload,
 )
 
 SlotsResponse = inline_serializer(
@@ -37,6 +38,10 @@ SlotsResponse = inline_serializer(
     },
 )
 BookingResponse = inline_serializer("Booking", {"reference": serializers.CharField(), "status": serializers.CharField()})
+GroupResponse = inline_serializer("BookingGroup", {"group": serializers.CharField(), "bookings": serializers.ListField(child=serializers.DictField())})
+BookingOrGroupResponse = PolymorphicProxySerializer(
+    component_name="BookingOrGroup", serializers=[BookingResponse, GroupResponse], resource_type_field_name=None
+)
 
 
 class AvailabilityView(APIView):
@@ -105,15 +110,18 @@ class BookingCreateView(APIView):
     @extend_schema(
         summary="Book a service",
         request=BookingCreateSerializer,
-        responses={201: BookingResponse},
+        responses={201: BookingOrGroupResponse},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
         description="409 `slot_unavailable` when the time is taken; 403 `outside_booking_window` past the caller's window. "
-        "A repeated `Idempotency-Key` returns the first answer.",
+        "A repeated `Idempotency-Key` returns the first answer. With `party` (2–6 people, SPEC §10.7) everyone is booked "
+        "at `start` on a different technician, all or nothing: 201 `{\"group\", \"bookings\": [...]}`, 409 if anyone cannot be placed.",
     )
     def post(self, request):
         body = BookingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if "party" in data:
+            return self._post_group(request, data)
         guest = data.get("guest")
         kwargs = {
             "service": data["service"],
@@ -131,6 +139,26 @@ class BookingCreateView(APIView):
             return Response(booking_payload(booking), status=status.HTTP_201_CREATED)
         code, payload, replayed = services.booking_create_idempotent(
             owner=_owner(request), key=key, payload=request.data, render=booking_payload, **kwargs
+        )
+        return Response(payload, status=code, headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+    def _post_group(self, request, data: dict) -> Response:
+        guest = data.get("guest")
+        kwargs = {
+            "service": data["service"],
+            "start": data["start"],
+            "party": [groups.PartyMember(**member) for member in data["party"]],
+            "customer": request.user if request.user.is_authenticated else None,
+            "guest": services.GuestDetails(**guest) if guest else None,
+            "notes": data["notes"],
+            "channel": Channel.WEB,
+        }
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            result = groups.booking_create_group(**kwargs)
+            return Response(group_payload(result.bookings), status=status.HTTP_201_CREATED)
+        code, payload, replayed = groups.booking_create_group_idempotent(
+            owner=_owner(request), key=key, payload=request.data, render=lambda result: group_payload(result.bookings), **kwargs
         )
         return Response(payload, status=code, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
@@ -154,11 +182,18 @@ class BookingDetailView(APIView):
 class BookingCancelView(APIView):
     permission_classes = [permissions.AllowAny]  # ownership checked by booking_get_for
 
-    @extend_schema(summary="Cancel a booking (free until 24 h before)", request=BookingCancelSerializer, responses=BookingResponse)
+    @extend_schema(
+        summary="Cancel a booking (free until 24 h before)", request=BookingCancelSerializer, responses=BookingOrGroupResponse,
+        description="`scope: \"all\"` on a group booking cancels every booking of the group, all or nothing, and answers "
+        "`{\"group\", \"bookings\"}`.",
+    )
     def post(self, request, reference: str):
         body = BookingCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         booking = _booking_for(request, reference, body.validated_data.get("email"))
+        if body.validated_data["scope"] == "all" and booking.group_id:
+            cancelled = groups.booking_cancel_group(booking=booking, actor=request.user, reason=body.validated_data["reason"])
+            return Response(group_payload(cancelled))
         booking = services.booking_cancel(booking=booking, actor=request.user, reason=body.validated_data["reason"])
         return Response(booking_payload(booking))
 
@@ -166,12 +201,19 @@ class BookingCancelView(APIView):
 class BookingRescheduleView(APIView):
     permission_classes = [permissions.AllowAny]  # ownership checked by booking_get_for
 
-    @extend_schema(summary="Move a booking to another start", request=BookingRescheduleSerializer, responses=BookingResponse)
+    @extend_schema(
+        summary="Move a booking to another start", request=BookingRescheduleSerializer, responses=BookingOrGroupResponse,
+        description="`scope: \"all\"` on a group booking moves every booking of the group to `start` together, all or "
+        "nothing (409 if anyone cannot be placed), and answers `{\"group\", \"bookings\"}`.",
+    )
     def post(self, request, reference: str):
         body = BookingRescheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         booking = _booking_for(request, reference, data.get("email"))
+        if data["scope"] == "all" and booking.group_id:
+            moved = groups.booking_reschedule_group(booking=booking, start=data["start"], actor=request.user)
+            return Response(group_payload(moved))
         booking = services.booking_reschedule(booking=booking, start=data["start"], actor=request.user, technician=data.get("technician"))
         return Response(booking_payload(booking))
 
