@@ -6,7 +6,7 @@ and window); a booking is claimed only after ``booking_create`` returned it.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from coresync.core.errors import ApplicationError, OutsideBookingWindow, SlotUnavailable, ValidationFailed
 
 from .base import Reply, TurnContext, action
-from .nlu import Parse
+from .nlu import Parse, name_in
 
 SEARCH_DAYS = 7  # how far we look when the guest names no day
 NEARBY_DAYS = 3  # alternatives on the days after the asked one
@@ -39,17 +39,56 @@ def _snapshot_service(ctx: TurnContext, service_id: int):
     return ctx.catalog().services[service_id]
 
 
-def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: date, *, technician_id=None, viewer=None):
+def addons_for(state, ctx: TurnContext, service_id: int) -> list[str]:
+    """The add-ons asked for that this treatment takes (slugs, in the order asked)."""
+    if not state.addons:
+        return []
+    allowed = {ctx.index.addons[a].slug for a in _snapshot_service(ctx, service_id).addon_ids if a in ctx.index.addons}
+    return [slug for slug in state.addons if slug in allowed]
+
+
+def _addon_names(slugs, ctx: TurnContext) -> list[str]:
+    by_slug = {a.slug: a.name for a in ctx.index.addons.values()}
+    return [by_slug.get(slug, slug) for slug in slugs]
+
+
+def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: date, *, technician_id=None, viewer=None, addons=(), party=1):
     from coresync.bookings.selectors import availability_for
 
-    return availability_for(
+    result = availability_for(
         service=_snapshot_service(ctx, service_id),
         date_from=date_from,
         date_to=date_to,
         viewer=viewer if viewer is not None else ctx.user,
         technician_id=technician_id,
+        addon_slugs=addons,
         now=ctx.now,
     )
+    if party > 1:
+        return _Found(result.window_ends, _group_slots(ctx, service_id, result, party=party, viewer=viewer, addons=addons))
+    return result
+
+
+@dataclass(frozen=True)
+class _Found:
+    window_ends: date
+    slots: list
+
+
+def _group_slots(ctx: TurnContext, service_id: int, availability, *, party: int, viewer, addons) -> list:
+    """Only the starts at which the whole party fits together (different technicians, rooms that hold them)."""
+    try:
+        from coresync.bookings.groups import group_availability
+    except ImportError:  # pragma: no cover - the group service is part of the booking app
+        return availability.slots
+    days = sorted({s.start.date() for s in availability.slots})
+    fits: set = set()
+    for day in days:
+        fits |= {start.replace(second=0, microsecond=0) for start in group_availability(
+            service=_snapshot_service(ctx, service_id), day=day, people=party,
+            viewer=viewer if viewer is not None else ctx.user, addons=addons, now=ctx.now,
+        )}  # fmt: skip
+    return [s for s in availability.slots if s.start in fits]
 
 
 def _minute_of(slot) -> int:
@@ -103,35 +142,50 @@ def _search_range(state, ctx: TurnContext) -> tuple[date, date, date | None]:
     return ctx.today, ctx.today + timedelta(days=SEARCH_DAYS), None
 
 
-def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, reference: str = "", viewer=None, service_id=None) -> None:
-    """Look up real availability for what the state asks and answer with slots (or select the exact one)."""
+def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, reference: str = "", viewer=None, service_id=None,
+                on_exact=None) -> None:  # fmt: skip
+    """Look up real availability for what the state asks and answer with slots (or hold the exact one asked for).
+
+    ``on_exact(slot)``, for a move, takes the asked time when it is free (the move is summed up at once).
+    """
     service = ctx.index.services[service_id] if service_id else chosen_service(state, ctx)
     if service is None:
         ask_service(ctx, reply)
         return
     state.service_id, state.category_id = service.id, service.category_id
     date_from, date_to, asked = _search_range(state, ctx)
-    availability = _availability(ctx, service.id, date_from, date_to, technician_id=state.technician_id, viewer=viewer)
+    party = 1 if reference else max(1, state.party or 1)
+    look = {"technician_id": state.technician_id, "viewer": viewer, "addons": () if reference else addons_for(state, ctx, service.id), "party": party}
+    availability = _availability(ctx, service.id, date_from, date_to, **look)
     slots = availability.slots
     voice = ctx.voice
     if asked and asked > availability.window_ends:
-        _explain_window(state, ctx, reply, availability.window_ends, service)
-        slots = _availability(ctx, service.id, ctx.today, availability.window_ends, technician_id=state.technician_id, viewer=viewer).slots
+        _explain_window(state, ctx, reply, availability.window_ends, service, viewer=viewer)
+        slots = _availability(ctx, service.id, ctx.today, availability.window_ends, **look).slots
         asked = None
     asked_days = [s for s in slots if asked and asked <= s.start.date() <= date.fromisoformat(state.date_to or state.date_from)]
     if state.exact_minute is not None and asked:
         exact = [s for s in asked_days if _minute_of(s) == state.exact_minute]
-        if exact and booking_intent and not reference:
-            select_slot(state, ctx, reply, slot_dict(exact[0], service.id), intro="Good news: that time is free.")
+        if exact and not reference:
+            intro = "Good news: that time is free." if booking_intent else f"Yes, {voice.moment(exact[0].start)} is free."
+            select_slot(state, ctx, reply, slot_dict(exact[0], service.id), intro=intro)
+            return
+        if exact and on_exact is not None:
+            on_exact(slot_dict(exact[0], service.id))
             return
         if exact:
-            _present(state, ctx, reply, service, [exact[0], *_nearest(slots, asked, state.exact_minute, 2)], reference,
+            others = [s for s in _nearest(slots, asked, state.exact_minute, 3) if s.start != exact[0].start][:2]
+            _present(state, ctx, reply, service, [exact[0], *others], reference,
                      intro=f"Yes, {voice.moment(exact[0].start)} is free for {service.name}.")  # fmt: skip
             return
         alternatives = _nearest(slots, asked, state.exact_minute, 5 if not ctx.spoken else 3)
         when = voice.time(datetime.combine(asked, datetime.min.time()) + timedelta(minutes=state.exact_minute))
-        intro = f"Sorry, {when} {voice.day(asked)} is taken for {service.name}."
+        closed = _outside_hours(ctx, asked, state.exact_minute, service)
+        intro = closed or f"Sorry, {when} {voice.day(asked)} is taken for {service.name}."
         _present(state, ctx, reply, service, alternatives, reference, intro=intro + (" The nearest free times:" if alternatives else ""))
+        return
+    if state.exact_minute is not None and not asked:
+        _offer_at_time(state, ctx, reply, service, slots, reference)
         return
     wanted = [s for s in (asked_days if asked else slots) if _in_range(s, state)]
     if wanted:
@@ -142,7 +196,54 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
         intro = f"Nothing is free for {service.name} {voice.day(asked)}{' at that time' if state.minute_from or state.minute_to else ''}."
     else:
         intro = f"Nothing is free for {service.name} in the next few days."
-    _present(state, ctx, reply, service, _spread(later, 3), reference, intro=intro + (" The nearest free times:" if later else ""))
+    _present(state, ctx, reply, service, _first_days(later, 3), reference, intro=intro + (" The nearest free times:" if later else ""))
+
+
+def _first_days(slots: list, count: int) -> list:
+    """The soonest alternatives (one per day first), not a spread over the whole window."""
+    picked, days = [], set()
+    for s in slots:
+        if s.start.date() not in days:
+            picked.append(s)
+            days.add(s.start.date())
+        if len(picked) >= count:
+            break
+    return sorted(picked, key=lambda s: s.start)
+
+
+def _offer_at_time(state, ctx: TurnContext, reply: Reply, service, slots: list, reference: str) -> None:
+    """A time without a day ("at 3"): that time on the soonest days, else the closest times on the soonest day."""
+    target = state.exact_minute
+    at_time = [s for s in slots if _minute_of(s) == target]
+    if at_time:
+        picked = _first_days(at_time, 3)
+        intro = f"{service.name} at {ctx.voice.time(picked[0].start)} is free on these days:"
+    elif slots:
+        first_day = slots[0].start.date()
+        picked = _nearest(slots, first_day, target, 3)
+        intro = f"That time isn't free in the next few days for {service.name}. The nearest free times:"
+    else:
+        picked, intro = [], f"Nothing is free for {service.name} in the next few days."
+    _present(state, ctx, reply, service, picked, reference, intro=intro)
+
+
+def _outside_hours(ctx: TurnContext, day: date, minute: int, service) -> str:
+    """'We open at 9:00 AM on Friday' for a time before opening (or after the last start), not 'taken'."""
+    from ..selectors import location_facts
+
+    facts = location_facts(ctx.catalog())
+    if facts is None:
+        return ""
+    blocks = [(int(o[:2]) * 60 + int(o[3:5]), int(c[:2]) * 60 + int(c[3:5])) for wd, o, c in facts.hours if wd == day.weekday()]
+    base = datetime.combine(day, datetime.min.time())
+    if not blocks:
+        return f"We're closed {ctx.voice.day(day)}."
+    opens, closes = min(b[0] for b in blocks), max(b[1] for b in blocks)
+    if minute < opens:
+        return f"We open at {ctx.voice.time(base + timedelta(minutes=opens))} {ctx.voice.day(day)}."
+    if minute + service.duration > closes:
+        return f"We close at {ctx.voice.time(base + timedelta(minutes=closes))} {ctx.voice.day(day)}, so {service.name} can't start that late."
+    return ""
 
 
 def _intro(service, state, ctx: TurnContext, asked: date | None) -> str:
@@ -150,14 +251,27 @@ def _intro(service, state, ctx: TurnContext, asked: date | None) -> str:
     return f"Here's what's free for {service.name} ({ctx.voice.minutes(service.duration)}){day}:"
 
 
-def _explain_window(state, ctx: TurnContext, reply: Reply, window_ends: date, service) -> None:
+def _explain_window(state, ctx: TurnContext, reply: Reply, window_ends: date, service, *, viewer=None) -> None:
     days = (window_ends - ctx.today).days
-    who = "As a guest you" if ctx.user is None else "You"
-    reply.say(
-        f"{who} can book up to {days} days ahead (until {ctx.voice.day(window_ends)}). Members book further ahead.",
-        actions=None if ctx.spoken else [action("Membership options", "tell me about membership", "membership_info")],
-    )
+    member = state.tier_id is not None if viewer is None else _is_member(viewer)
+    if member:
+        tier = ctx.index.tiers.get(state.tier_id)
+        name = f"Your {tier.name} membership" if tier else "Your membership"
+        reply.say(f"{name} lets you book up to {days} days ahead (until {ctx.voice.day(window_ends)}), so that day isn't open yet.")
+    else:
+        who = "As a guest you" if (viewer or ctx.user) is None else "Without a membership you"
+        reply.say(
+            f"{who} can book up to {days} days ahead (until {ctx.voice.day(window_ends)}), so that day isn't open for booking yet. "
+            "Members book further ahead.",
+            actions=None if ctx.spoken else [action("Membership options", "tell me about membership", "membership_info")],
+        )
     state.date_from = state.date_to = ""
+
+
+def _is_member(user) -> bool:
+    from coresync.bookings.selectors import viewer_tier
+
+    return viewer_tier(user) is not None
 
 
 def _present(state, ctx: TurnContext, reply: Reply, service, slots: list, reference: str, *, intro: str) -> None:
@@ -240,14 +354,14 @@ def ask_contact_again(state, ctx: TurnContext, reply: Reply) -> None:
     reply.say(f"Lovely — {_ASK_AGAIN[missing[0]]}")
 
 
-def ask_slot_again(state, ctx: TurnContext, reply: Reply) -> None:
+def ask_slot_again(state, ctx: TurnContext, reply: Reply, *, lead: str = "Lovely — ") -> None:
     """A bare "yes" to a list of times: keep the list and ask which one."""
     voice = ctx.voice
     offered = [(datetime.fromisoformat(s["start"]), s) for s in state.offered]
     if ctx.spoken:
         options = [f"{voice.moment(start)} with {s['technician'].split()[0]}" for start, s in offered]
         listed = ", ".join(options[:-1]) + (f", or {options[-1]}" if len(options) > 1 else options[-1])
-        reply.say(f"Lovely — which time would you like? I have {listed}.")
+        reply.say(f"{lead}Which time would you like? I have {listed}." if lead != "Lovely — " else f"Lovely — which time would you like? I have {listed}.")
         return
     reference = state.target_reference if state.offered_for == "reschedule" else ""
     actions = []
@@ -261,22 +375,48 @@ def ask_slot_again(state, ctx: TurnContext, reply: Reply) -> None:
         else:
             continue
         actions.append(action(f"{voice.moment(start)} with {s['technician']}", message, "choose_slot"))
-    reply.say("Lovely — which of these times would you like?", actions=actions)
+    reply.say(f"{lead}Which of these times would you like?" if lead != "Lovely — " else "Lovely — which of these times would you like?", actions=actions)
 
 
 def select_slot(state, ctx: TurnContext, reply: Reply, slot: dict, *, intro: str = "") -> None:
     state.selected = slot
     state.offered = []
-    missing = contact_missing(state, ctx)
     start = datetime.fromisoformat(slot["start"])
     service = ctx.index.services[slot["service_id"]]
     lead = f"{intro} " if intro else ""
-    if missing:
+    question = next_question(state, ctx)
+    if question:
         state.awaiting = "contact"
-        held = f"{lead}{service.name} {ctx.voice.moment(start)} with {slot['technician']}."
-        reply.say(f"{held} To book it, {_ASK[missing[0]][0].lower()}{_ASK[missing[0]][1:]}")
+        held = f"{lead}{_what(state, ctx, service)} {ctx.voice.moment(start)}{_with(slot, state)}."
+        reply.say(f"{held} To book it, {question[0].lower()}{question[1:]}")
         return
     ask_confirmation(state, ctx, reply, intro=lead.strip())
+
+
+def _what(state, ctx: TurnContext, service) -> str:
+    """'Swedish Massage with Hot Stones', 'Swedish Massage for 2 people'."""
+    text = service.name
+    names = _addon_names(addons_for(state, ctx, service.id), ctx)
+    if names:
+        text += " with " + " and ".join(names)
+    if (state.party or 1) > 1:
+        text += f" for {state.party} people"
+    return text
+
+
+def _with(slot: dict, state) -> str:
+    return f" with {slot['technician']}" if (state.party or 1) <= 1 else ""
+
+
+def next_question(state, ctx: TurnContext) -> str:
+    """The one thing still to ask before booking: the guest's details, then each other person's name."""
+    missing = contact_missing(state, ctx)
+    if missing:
+        return _ASK[missing[0]]
+    if (state.party or 1) > 1 and len(state.guests) < state.party - 1:
+        number = len(state.guests) + 2
+        return "And the name of the person joining you?" if state.party == 2 else f"And the name of person {number}?"
+    return ""
 
 
 def ask_confirmation(state, ctx: TurnContext, reply: Reply, *, intro: str = "") -> None:
@@ -287,23 +427,37 @@ def ask_confirmation(state, ctx: TurnContext, reply: Reply, *, intro: str = "") 
     if ctx.user is None:
         contact = state.contact
         who = f" for {contact.get('name')} ({contact.get('email')})"
-    text = f"{intro + ' ' if intro else ''}Shall I book {service.name} with {slot['technician']} {ctx.voice.moment(start)}{who}?"
+    if state.guests:
+        who += (" and " if who else " for you and ") + " and ".join(g["name"] for g in state.guests)
+    text = f"{intro + ' ' if intro else ''}Shall I book {_what(state, ctx, service)}{_with(slot, state)} {ctx.voice.moment(start)}{who}?"
     state.awaiting = "confirm"
     if ctx.spoken:
         reply.say(text + " Please say yes to confirm.")
         return
-    reply.say(
-        text,
-        actions=[
-            action("Confirm booking", "confirm booking", "confirm"),
-            action("Show pricing", f"show pricing {service.slug}", "price_question"),
-            action("Other times", f"when else is {service.name} available?", "availability_question"),
-        ],
-    )
+    reply.say(text, actions=confirm_actions(service))
+
+
+def confirm_actions(service) -> list[dict]:
+    return [
+        action("Confirm booking", "confirm booking", "confirm"),
+        action("Show pricing", f"show pricing {service.slug}", "price_question"),
+        action("Other times", f"when else is {service.name} available?", "availability_question"),
+    ]
+
+
+def held_quote(state, ctx: TurnContext):
+    """The price of the held booking (its add-ons, the caller's tier), as ``booking_quote`` gives it, or None."""
+    from coresync.bookings.services import booking_quote
+
+    if not state.selected:
+        return None
+    service_id = state.selected["service_id"]
+    tier = ctx.index.tiers.get(state.tier_id) if state.tier_id else None
+    return booking_quote(service=_snapshot_service(ctx, service_id), addons=addons_for(state, ctx, service_id), tier=tier)
 
 
 def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    """Store the name, e-mail and phone the guest gave (validated) and move on."""
+    """Store the name, e-mail and phone the guest gave (validated) and move on, asking only what is missing."""
     contact = state.contact
     problems = []
     if parse.email:
@@ -314,19 +468,26 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
             problems.append("That e-mail address doesn't look right.")
     if parse.phone:
         contact["phone"] = parse.phone
-    name = parse.name or _bare_name(parse, state)
-    if name:
+    asking_guest = not contact_missing(state, ctx) and (state.party or 1) > 1 and len(state.guests) < state.party - 1
+    name = parse.name or _bare_name(parse, state, any_name=asking_guest)
+    if name and asking_guest and not (parse.email and not contact.get("email")):
+        state.guests.append({"name": name[:150]})
+    elif name and ctx.user is None:
         contact["name"] = name[:150]
     if problems:
         reply.say(" ".join(problems) + " " + _ASK["email"])
         return
     if not state.selected:
         first = contact.get("name", "").split(" ")[0]
+        if state.offered:
+            ask_slot_again(state, ctx, reply, lead=f"Thank you{', ' + first if first else ''}. ")
+            return
         reply.say(f"Thank you{', ' + first if first else ''}. What would you like to book?")
         return
-    missing = contact_missing(state, ctx)
-    if missing:
-        reply.say(_ASK[missing[0]])
+    question = next_question(state, ctx)
+    if question:
+        state.awaiting = "contact"
+        reply.say(question)
         return
     ask_confirmation(state, ctx, reply, intro="Thank you.")
 
@@ -337,16 +498,37 @@ _NOT_A_NAME = frozenset(
 )
 
 
-def _bare_name(parse: Parse, state) -> str:
-    """When we asked for a name, a short reply of words is the name ('Jane Doe')."""
-    if state.awaiting != "contact" or state.contact.get("name"):
+def _bare_name(parse: Parse, state, *, any_name: bool = False) -> str:
+    """When we asked for a name, the name in the reply, whatever else its words mean ('Sam Stone', 'Rose Park')."""
+    if state.awaiting != "contact" or (state.contact.get("name") and not any_name):
         return ""
-    words = re.sub(r"[\w.+-]+@[\w.-]+|\+?\d[\d\s().-]{5,}\d", " ", parse.text).replace(",", " ").split()
-    if all(w.lower().strip(".!?") in _NOT_A_NAME for w in words):
-        return ""
-    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-zÀ-ÿ'\-.]+", w) for w in words):
-        return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)
-    return ""
+    return name_in(parse.text)
+
+
+def absorb_details(parse: Parse, state, ctx: TurnContext) -> None:
+    """Details given unasked, in any message ("…tomorrow at 1pm. Amelia Stone, amelia@x.com, 212…"): all kept."""
+    if state.pending_operation:
+        return  # an e-mail given to prove a booking is not the contact for a new one
+    if ctx.user is None:
+        contact = state.contact
+        if parse.email and not contact.get("email"):
+            try:
+                validate_email(parse.email)
+                contact["email"] = parse.email
+            except ValidationError:
+                pass
+        if parse.phone and not contact.get("phone"):
+            contact["phone"] = parse.phone
+        name = parse.name or (name_in(parse.text, capitals=True) if (parse.email or parse.phone) else "")
+        if name and not contact.get("name"):
+            contact["name"] = name[:150]
+    known = {g["name"].casefold() for g in state.guests}
+    for name, email in parse.companions:
+        if name.casefold() not in known and len(state.guests) < 5:
+            state.guests.append({"name": name[:150], **({"email": email} if email else {})})
+            known.add(name.casefold())
+    if state.guests and (state.party or 1) < 1 + len(state.guests):
+        state.party = 1 + len(state.guests)
 
 
 def book_selected(state, ctx: TurnContext, reply: Reply) -> None:
@@ -359,13 +541,18 @@ def book_selected(state, ctx: TurnContext, reply: Reply) -> None:
     if ctx.user is None:
         contact = state.contact
         guest = GuestDetails(name=contact.get("name", ""), email=contact.get("email", ""), phone=contact.get("phone") or state.caller_phone)
+    addons = addons_for(state, ctx, service.id)
     try:
+        if (state.party or 1) > 1:
+            _book_group(state, ctx, reply, service, slot, guest, addons)
+            return
         booking = booking_create(
             service=_snapshot_service(ctx, service.id),
             start=datetime.fromisoformat(slot["start"]),
             customer=ctx.user,
             guest=guest,
             technician=slot["technician_id"],
+            addons=addons,
             channel=ctx.booking_channel,
             ai_session_id=state.session_id,
             atlas_call_id=state.call_id,
@@ -382,6 +569,58 @@ def book_selected(state, ctx: TurnContext, reply: Reply) -> None:
         _booking_refused(state, ctx, reply, error)
         return
     announce_booking(state, ctx, reply, booking, service, technician=slot["technician"])
+
+
+def _book_group(state, ctx: TurnContext, reply: Reply, service, slot: dict, guest, addons: list[str]) -> None:
+    """Everyone at the same start, one booking each, all or nothing (the booking service's group booking)."""
+    organiser = guest.name if guest is not None else (getattr(ctx.user, "name", "") or ctx.user.email)
+    email = guest.email if guest is not None else ctx.user.email
+    people = [(organiser, email), *((g["name"], g.get("email", "")) for g in state.guests)]
+    bookings = _create_party(state, ctx, service, datetime.fromisoformat(slot["start"]), people, guest, addons)
+    first = bookings[0]
+    start = first.start.astimezone(ctx.index.timezone) if ctx.index.timezone else first.start
+    what = _what(state, ctx, service)
+    state.booking = booking_state(first, ctx, made_here=True)
+    state.forget_request()
+    reply.booking_id, reply.outcome = first.id, "booked"
+    refs = ", ".join(f"{b.customer_name}: {b.reference}" for b in bookings)
+    text = f"You're booked: {what} {ctx.voice.moment(start)}. Your references are {refs}."
+    if not ctx.spoken:
+        text += f" A confirmation is on its way to {first.customer_email}."
+    reply.say(text + (" Is there anything else I can help with?" if ctx.spoken else ""), actions=_after_booking_actions(ctx))
+
+
+def _create_party(state, ctx: TurnContext, service, start: datetime, people: list[tuple[str, str]], guest, addons: list[str]) -> list:
+    """The booking service's group booking (``booking_create_group``): one booking per person, all or nothing."""
+    try:
+        from coresync.bookings.groups import PartyMember, booking_create_group
+    except ImportError:  # pragma: no cover - before the group service: the same, one booking_create each in one transaction
+        return _create_party_one_by_one(state, ctx, service, start, people, guest, addons)
+    party = [PartyMember(name=name, email=email, addons=tuple(addons)) for name, email in people]
+    result = booking_create_group(
+        service=service.slug, start=start, party=party, customer=ctx.user, guest=guest,
+        channel=ctx.booking_channel, ai_session_id=state.session_id, atlas_call_id=state.call_id, now=ctx.now,
+    )  # fmt: skip
+    return list(result.bookings)
+
+
+def _create_party_one_by_one(state, ctx: TurnContext, service, start: datetime, people, guest, addons) -> list:
+    from django.db import transaction
+
+    from coresync.bookings.services import GuestDetails, booking_create
+
+    phone = (guest.phone if guest is not None else getattr(ctx.user, "phone", "")) or state.caller_phone
+    organiser_email = people[0][1]
+    with transaction.atomic():
+        bookings = []
+        for position, (name, email) in enumerate(people):
+            customer = ctx.user if position == 0 else None
+            details = guest if position == 0 else GuestDetails(name=name, email=email or organiser_email, phone=phone)
+            bookings.append(booking_create(
+                service=_snapshot_service(ctx, service.id), start=start, customer=customer, guest=details, addons=addons,
+                channel=ctx.booking_channel, ai_session_id=state.session_id, atlas_call_id=state.call_id, now=ctx.now,
+            ))  # fmt: skip
+    return bookings
 
 
 def _booking_refused(state, ctx: TurnContext, reply: Reply, error: ApplicationError) -> None:
@@ -442,12 +681,14 @@ def already_booked(state, ctx: TurnContext, reply: Reply) -> None:
 
 def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *, technician: str) -> None:
     start = booking.start.astimezone(ctx.index.timezone) if ctx.index.timezone else booking.start
+    names = [a.name for a in booking.booking_addons.all()] if state.addons else []
     state.booking = booking_state(booking, ctx, made_here=True)
     state.forget_request()
     reply.booking_id, reply.outcome = booking.id, "booked"
     held = booking.status == "pending_payment"
+    extra = f" (with {' and '.join(names)})" if names else ""
     text = (
-        f"You're booked: {service.name} with {technician} {ctx.voice.moment(start)}. "
+        f"You're booked: {service.name}{extra} with {technician} {ctx.voice.moment(start)}. "
         f"Your reference is {booking.reference}."
     )
     if held:
@@ -458,3 +699,22 @@ def announce_booking(state, ctx: TurnContext, reply: Reply, booking, service, *,
         reply.say(text + " Is there anything else I can help with?")
         return
     reply.say(text, actions=_after_booking_actions(ctx))
+
+
+def recheck_held(state, ctx: TurnContext, reply: Reply) -> None:
+    """The held time with what changed (an add-on, the party): kept when it still fits, else the nearest times."""
+    slot = state.selected
+    start = datetime.fromisoformat(slot["start"])
+    service_id = slot["service_id"]
+    day = start.date()
+    party = max(1, state.party or 1)
+    slots = _availability(ctx, service_id, day, day, addons=addons_for(state, ctx, service_id), party=party).slots
+    same = [s for s in slots if s.start == start]
+    if same:
+        keep = next((s for s in same if s.technician_id == slot["technician_id"]), same[0])
+        select_slot(state, ctx, reply, slot_dict(keep, service_id))
+        return
+    state.selected = None
+    state.date_from = state.date_to = day.isoformat()
+    state.exact_minute, state.minute_from, state.minute_to = start.hour * 60 + start.minute, None, None
+    offer_slots(state, ctx, reply, booking_intent=True)

@@ -46,6 +46,8 @@ class CatalogIndex:
     guest_window_days: int = 3
     free_cancellation_hours: int = 24
     key: tuple = ()  # what it was built from: (catalog version, tiers version, technicians' (id, name))
+    addons: dict = field(default_factory=dict)  # id -> catalog.selectors.AddOnInfo
+    addon_twins: dict = field(default_factory=dict)  # service id -> add-on ids one of its phrases also names ("hot stones")
 
     def services_in(self, category_id: int) -> list[ServiceInfo]:
         return [self.services[i] for i in self.categories[category_id].service_ids if i in self.services]
@@ -62,9 +64,12 @@ class CatalogIndex:
                 hits = self.phrases.get(" ".join(words[start : start + size]))
                 if not hits:
                     continue
+                kinds = {kind for kind, _ in hits}
                 for kind, item_id in hits:
                     if item_id not in found[kind]:
                         found[kind].append(item_id)
+                    if kind == "service" and "addon" in kinds and item_id not in found["shared"]:
+                        found["shared"].append(item_id)
                 for i in range(start, start + size):
                     taken[i] = True
         return dict(found)
@@ -124,6 +129,19 @@ def build_index(snapshot, *, tiers: dict[int, TierInfo], technicians: dict[int, 
         first = full.split()[0] if full else ""
         if len(first) > 2:
             add(first, "technician", technician_id)
+    addon_generic = {"treatment", "upgrade", "finish", "ritual", "add", "on", "addon"}
+    for addon in getattr(snapshot, "addons", {}).values():
+        add(addon.name, "addon", addon.id)
+        add(addon.slug, "addon", addon.id)
+        distinct = " ".join(w for w in fold(addon.name).split() if w not in addon_generic)
+        if distinct:
+            add(distinct, "addon", addon.id)
+    twins: dict[int, set[int]] = defaultdict(set)
+    for hits in phrases.values():
+        addon_ids = [i for kind, i in hits if kind == "addon"]
+        for kind, item_id in hits:
+            if kind == "service":
+                twins[item_id].update(addon_ids)
     for tier in tiers.values():
         add(tier.name, "tier", tier.id)
         add(tier.slug, "tier", tier.id)
@@ -142,6 +160,8 @@ def build_index(snapshot, *, tiers: dict[int, TierInfo], technicians: dict[int, 
         guest_window_days=location.guest_window_days if location else 3,
         free_cancellation_hours=location.free_cancellation_hours if location else 24,
         key=key,
+        addons=dict(getattr(snapshot, "addons", {})),
+        addon_twins={k: frozenset(v) for k, v in twins.items() if v},
     )
 
 

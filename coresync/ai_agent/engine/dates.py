@@ -198,24 +198,38 @@ def _parse_time(text: str, when: When) -> None:
     if (m := _ISO.search(text)) and m.group(4) is not None:
         when.exact_minute = int(m.group(4)) * 60 + int(m.group(5))
         return
-    if re.search(r"\b(noon|midday)\b", text):
-        _place(text, text.find("noon") if "noon" in text else text.find("midday"), 12 * 60, when)
-    for m in _CLOCK.finditer(text):
-        if m.group(1):
-            minute = _hour_minute(int(m.group(1)), int(m.group(2) or 0), m.group(3).replace(".", ""))
-        else:
-            minute = _hour_minute(int(m.group(4)), int(m.group(5)), None)
-        if minute is not None:
-            _place(text, m.start(), minute, when)
-    for m in _BARE_HOUR.finditer(text):
-        minute = _hour_minute(int(m.group(2)), int(m.group(3) or 0), None)
-        if minute is not None and not _already_placed(when, minute):
-            _place(text, m.start(2), minute, when)
+    for position, minute in sorted(_clock_times(text)):
+        if not _already_placed(when, minute):
+            _place(text, position, minute, when)
     if not when.has_time:
         for part, (start, end) in DAY_PARTS.items():
             if re.search(rf"\b{part}\b", text):
                 when.minute_from, when.minute_to = start, end
                 break
+
+
+def _clock_times(text: str) -> list[tuple[int, int]]:
+    """(position, minute) of every time said, to be placed in the order said ("3 or 3:30" is 3)."""
+    found: list[tuple[int, int]] = []
+    for word in ("noon", "midday"):
+        if (at := text.find(word)) >= 0 and re.search(rf"\b{word}\b", text):
+            found.append((at, 12 * 60))
+    clock_spans = []
+    for m in _CLOCK.finditer(text):
+        clock_spans.append(m.span())
+        if m.group(1):
+            minute = _hour_minute(int(m.group(1)), int(m.group(2) or 0), m.group(3).replace(".", ""))
+        else:
+            minute = _hour_minute(int(m.group(4)), int(m.group(5)), None)
+        if minute is not None:
+            found.append((m.start(), minute))
+    for m in _BARE_HOUR.finditer(text):
+        if any(a <= m.start(2) < b for a, b in clock_spans):
+            continue
+        minute = _hour_minute(int(m.group(2)), int(m.group(3) or 0), None)
+        if minute is not None:
+            found.append((m.start(2), minute))
+    return found
 
 
 def _already_placed(when: When, minute: int) -> bool:
@@ -250,9 +264,47 @@ _DATE_HINT = re.compile(r"\b(" + "|".join(MONTHS) + r"|in \w+ (days?|weeks?|mont
 FARTHEST_AHEAD = timedelta(days=3 * 366)
 
 
+# How people text a time: "3ish" is around 3; "after lunch", "after work", "first thing".
+_ISH = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*-?\s*ish\b")
+_LOOSE_PARTS = (
+    (re.compile(r"\bafter lunch\b"), "after 1pm"),
+    (re.compile(r"\bbefore lunch\b"), "before 12pm"),
+    (re.compile(r"\bafter work\b"), "after 5pm"),
+    (re.compile(r"\bfirst thing\b"), "morning"),
+)
+# "not tomorrow, Friday at 4" / "not at 2": the negated part is not what is asked for.
+_NEGATED = re.compile(
+    r"\b(?:not|no|instead of)\s+(?:on\s+|at\s+)?(?:today|tonight|tomorrow|noon|midday|(?:in the\s+)?(?:morning|afternoon|evening)|(?:this|next)\s+\w+|"
+    + "|".join(WEEKDAYS + list(_WEEKDAY_ABBR))
+    + r"|the\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}(?::\d{2})?\s*(?:am|pm)?)\b(?:\s+(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm)?\b)?"
+)
+
+
+# A bare hour where a time is obviously meant: "make it 3", "how about 4", "@ 2", "3 then", "4:30 instead".
+_LOOSE_HOUR = re.compile(
+    r"\b(?:make it|do|how about|what about|say|try|maybe|like|@|instead|change (?:it )?to|move (?:it )?to|switch to|go with|rather)\s+(\d{1,2}(?::\d{2})?)\b"
+    r"(?!\s*(?:min|minute|hour|hr|people|persons|guests|of us|days?|weeks?|th|st|nd|rd|/|-|am|pm|a\.m|p\.m|:))"
+)
+_ALONE_HOUR = re.compile(r"^(\d{1,2}(?::\d{2})?)\s*(?:o'?clock\s*)?(?:then|instead|works|is fine|please|pls|ok|okay|is good|is better|would be (?:great|better|good)|would work|is ok|is okay)?\s*[.!?]*$")
+_OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
+
+
+def loosen(text: str) -> str:
+    """Texting shapes of a time read as the rules expect them; negated days and times dropped."""
+    text = _NEGATED.sub(" ", text)
+    text = re.sub(r"(?:^|(?<=\s))@\s*(?=\d)", "at ", text)
+    text = _OCLOCK.sub(lambda m: f"at {m.group(1)}", text)
+    text = _LOOSE_HOUR.sub(lambda m: f"at {m.group(1)}", text)
+    text = _ALONE_HOUR.sub(lambda m: f"at {m.group(1)}", text)
+    text = _ISH.sub(lambda m: f"around {m.group(1)}" + (f":{m.group(2)}" if m.group(2) else ""), text)
+    for pattern, replacement in _LOOSE_PARTS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def parse_when(text: str, today: date) -> When:
     """Read a day range and a time from folded text; empty ``When`` when nothing is said."""
-    text = _words_to_digits(text)
+    text = loosen(_words_to_digits(text))
     when = When()
     try:
         days = _parse_days(text, today)

@@ -130,10 +130,39 @@ def pricing(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         if discounts:
             lines.append(f"Members save: {discounts}.")
     first = services[0]
-    reply.say(
-        f"{intro} " + " ".join(lines),
-        actions=_actions(ctx, [action("Check availability", f"When is {first.name} available?", "availability_question")] if len(services) == 1 else []),
-    )
+    if _held_price(parse, state, ctx, reply, services):
+        return
+    if len(services) == 1:
+        book = [action(f"Book {first.name}", f"book {first.name.lower()}", "book"),
+                action("Check availability", f"When is {first.name} available?", "availability_question")]  # fmt: skip
+    else:
+        book = [action(f"Book {s.name}", f"book {s.name.lower()}", "book") for s in services[:4]]
+    reply.say(f"{intro} " + " ".join(lines), actions=_actions(ctx, book))
+
+
+def _held_price(parse: Parse, state, ctx: TurnContext, reply: Reply, services) -> bool:
+    """'Show pricing' while a time is held: the held booking's own price (add-ons, tier), and the way on kept."""
+    from .booking_flow import ask_confirmation, confirm_actions, held_quote, next_question
+
+    if not state.selected or state.selected.get("service_id") not in {s.id for s in services[:1]}:
+        return False
+    quote = held_quote(state, ctx)
+    service = ctx.index.services[state.selected["service_id"]]
+    money = ctx.voice.money
+    saving = f", after {money(quote.discount)} off" if quote.discount else ""
+    text = f"That booking comes to {money(quote.subtotal - quote.discount)}{saving}, {money(quote.total)} with tax."
+    question = next_question(state, ctx)
+    if question:
+        state.awaiting = "contact"
+        reply.say(f"{text} To book it, {question[0].lower()}{question[1:]}")
+        return True
+    if ctx.spoken:
+        reply.say(text)
+        ask_confirmation(state, ctx, reply)
+        return True
+    state.awaiting = "confirm"
+    reply.say(text + " Shall I book it?", actions=confirm_actions(service))
+    return True
 
 
 def membership(parse: Parse, state, ctx: TurnContext, reply: Reply, *, with_prices: bool = False) -> None:
@@ -233,6 +262,42 @@ def handoff(parse: Parse, state, ctx: TurnContext, reply: Reply, *, reason: str 
     contact = state.contact.get("email") or state.contact.get("phone") or getattr(ctx.user, "email", "")
     follow = f" Someone from our team will get back to you at {contact} shortly." if contact else " Someone from our team will pick up this chat shortly."
     reply.say(lead + " I've let our team know." + follow + (f" You can also call us at {phone}." if phone else ""))
+
+
+_ACCOUNT_TOPICS = (
+    (re.compile(r"\b(upgrade|switch|change)\b"), "membership_upgrade", "change your membership"),
+    (re.compile(r"\b(cancel+|end|stop|terminate|quit|pause|freeze|downgrade)\b"), "membership_cancel", "cancel your membership"),
+)
+
+
+def account_change(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """'Cancel my membership', 'upgrade my membership', 'change my e-mail': their own requests, handed to the team with context."""
+    folded = parse.folded
+    topic = "change the details on your account"
+    if "membership" in folded:
+        for pattern, _key, label in _ACCOUNT_TOPICS:
+            if pattern.search(folded):
+                topic = label
+                break
+    elif re.search(r"\be-?mail\b", folded):
+        topic = "change the e-mail address on your account"
+    elif re.search(r"\b(phone|mobile|number)\b", folded):
+        topic = "change the phone number on your account"
+    state.handoff = True
+    reply.handoff_reason, reply.outcome = "asked", "handoff"
+    state.awaiting = ""
+    facts = location_facts(ctx.catalog())
+    phone = facts.phone if facts and facts.phone else ""
+    own = _tier_info(state.tier_id, ctx)
+    lead = f"I can't {topic} in the chat, but I've passed your request to our team"
+    if own and "membership" in topic:
+        lead = f"You're on the {own.name} membership. I can't {topic} in the chat, but I've passed your request to our team"
+    contact = state.contact.get("email") or getattr(ctx.user, "email", "")
+    follow = f" and they'll get back to you at {contact} shortly." if contact and not ctx.spoken else " and they'll be in touch shortly."
+    if ctx.spoken:
+        reply.say(f"{lead}, and I'm passing you to a member of our team now; please stay on the line.")
+        return
+    reply.say(lead + follow + (f" You can also call us at {phone}." if phone else "") + " Your bookings stay as they are.")
 
 
 def goodbye(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:

@@ -248,6 +248,7 @@ def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Repl
     offer_slots(
         state, ctx, reply, booking_intent=False, reference=booking.reference,
         viewer=booking.customer, service_id=booking.service_id,
+        on_exact=lambda slot: propose_move(parse, state, ctx, reply, slot),
     )  # fmt: skip
     if state.offered:
         state.pending_operation, state.target_reference, state.target_verified = "reschedule", booking.reference, True

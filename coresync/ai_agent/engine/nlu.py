@@ -8,28 +8,30 @@ from datetime import date
 
 from .catalog_index import CatalogIndex
 from .dates import When, parse_when
-from .text import correct_typos, fold
+from .text import correct_typos, expand_texting, fold
 
 INTENTS = (
     "greet", "browse_services", "service_info", "price_question", "availability_question", "book",
     "choose_slot", "confirm", "deny", "give_contact", "reschedule", "cancel", "membership_info",
     "faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy", "faq",
-    "handoff", "goodbye", "fallback",
+    "handoff", "goodbye", "fallback", "account_change",
 )  # fmt: skip
 
 EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}", re.I)
 PHONE = re.compile(r"(?<![\w:])(\+?\d[\d\s().\-]{5,}\d)(?![\w:])")
-REFERENCE = re.compile(r"\bcs[\s\-]?([2-9a-hj-km-np-z]{6})\b", re.I)
+REFERENCE = re.compile(r"\bcs[\s\-]?([0-9a-z]{6})\b", re.I)  # any six: an unknown one is asked about, never revealed
 # A reference read out letter by letter, as the phone concierge says it ("C S 7 K Q 2 M 9").
-SPOKEN_REFERENCE = re.compile(r"\bc[\s.\-]*s\b[\s.\-]*((?:[2-9a-hj-km-np-z][\s.\-]+){5}[2-9a-hj-km-np-z])\b", re.I)
+SPOKEN_REFERENCE = re.compile(r"\bc[\s.\-]*s\b[\s.\-]*((?:[0-9a-z][\s.\-]+){5}[0-9a-z])\b", re.I)
 ACTION_BOOK = re.compile(r"^book ([a-z0-9\-]+) (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_MOVE = re.compile(r"^move (cs-[0-9a-z]{6}) to (\d{4}-\d{2}-\d{2}t\d{2}:\d{2}) tech:(\d+)$")
 ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$")
 ACTION_CONFIRM_MOVE = re.compile(r"^(?:confirm|yes,?) move (cs-[0-9a-z]{6})$")
 DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|one|1|2|two)\s*-?\s*(?:hour|hr)s?\b|\b(\d)\s*(?:h)\b")
 _NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
+# Where a self-introduced name ends: "I'm Ann Lee and my friend is…", "I'm Ann Lee, ann@…".
+_NAME_STOP = re.compile(r"\s*,|\s+(?:and|my|for|from|at|on|email|e-mail|phone|mobile|number|tel|cell|here|please|thanks|to|with|but|or)\b", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
-_AFFIRM = re.compile(r"^(confirm|yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it)\b(?!.*\b(cancel|but|not|thanks|thank|bye)\b)")
+_AFFIRM = re.compile(r"^(confirm|yes|yeah|yep|yup|ya|yah|yea|yass?|sure|ok|okay|k|kk|please do|go ahead|book it|lock it in|perfect|great|sounds good|that'?s (?:good|great|fine|perfect|right|correct)|thats (?:good|great|fine|perfect|right|correct)|all good|correct|absolutely|definitely|of course)\b(?!.*\b(cancel|but|not|thanks|thank|bye)\b)")
 # "Keep my booking" / "keep it": a no to cancelling or moving (before "booking" reads as a wish to book).
 _KEEP = re.compile(r"^(?:no,? )?(?:please )?keep (?:my|it|the|that|this)\b(?!.*\b(?:move|change|cancel|reschedule|to)\b)")
 _BROWSE = re.compile(r"\b(services|menu|treatments|offer|options)\b")
@@ -37,6 +39,12 @@ _SPOKEN_EMAIL = re.compile(r"\b([a-z0-9._\-]+(?:\s+dot\s+[a-z0-9_\-]+)*)\s+at\s+
 
 # (intent, pattern) in priority order; the first that matches wins.
 _RULES: list[tuple[str, re.Pattern]] = [
+    # Their own intents, not a booking action nor the street address: a membership's cancel/upgrade, the account's details.
+    ("account_change", re.compile(
+        r"\b(?:cancel+|end|stop|terminate|quit|pause|freeze|upgrade|downgrade|switch|change)\b[^.?!]{0,30}\bmembership\b"
+        r"|\bmembership\b[^.?!]{0,20}\b(?:cancel+|cancellation|upgrade|downgrade)"
+        r"|\b(?:change|update|correct|fix|edit)\b[^.?!]{0,20}\b(?:e-?mail|email address|phone number|mobile number|password|account|profile|card)\b"
+    )),
     ("handoff", re.compile(r"\b(human|real person|a person|someone|somebody|staff|representative|operator|receptionist|manager|agent|talk to (?:a|an|the|someone)|speak (?:to|with))\b")),
     ("faq_cancellation_policy", re.compile(r"\b(cancel+ation|cancel) (policy|policies|fee|fees|terms)\b|\bif i (cancel|don't show|dont show|miss)\b|\bhow late can i cancel\b|\bno[- ]show\b")),
     ("cancel", re.compile(r"\b(cancel+|call off|can't make it|cant make it|won't make it)\b")),
@@ -52,7 +60,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     ("availability_question", re.compile(r"\b(available|availability|free|openings?|slots?|any ?time|anything|do you have|have you got|can i come|when can)\b")),
     ("browse_services", re.compile(r"\b(services|menu|treatments|what do you (offer|do|have)|options|offerings|see (all|everything))\b")),
     ("goodbye", re.compile(r"^(ok |okay )?(thanks|thank you|thx|bye|goodbye|good bye|see you|that's all|thats all|that is all|cheers|have a nice day)\b")),
-    ("confirm", re.compile(r"^(yes|yeah|yep|yup|sure|ok|okay|confirm|confirmed|correct|sounds good|perfect|great|go ahead|please do|book it|do it|that works|works for me|let's do it)\b")),
+    ("confirm", re.compile(r"^(yes|yeah|yep|yup|ya|yah|yea|k|kk|sure|ok|okay|confirm|lock it in|that'?s (?:good|great|fine|perfect|right|correct)|thats (?:good|great|fine|perfect|right|correct)|all good|absolutely|definitely|confirmed|correct|sounds good|perfect|great|go ahead|please do|book it|do it|that works|works for me|let's do it)\b")),
     ("deny", re.compile(r"^(no|nope|nah|not now|don't|dont|never mind|nevermind|keep (my|it|the))\b")),
     ("greet", re.compile(r"^(hi|hello|hey|hiya|good (morning|afternoon|evening)|hola|greetings|howdy)\b")),
 ]
@@ -79,6 +87,12 @@ class Parse:
     action_start: str = ""  # ISO local start from an action message
     action_technician: int | None = None
     confirms: str = ""  # cancel | reschedule: the yes of a "Yes, cancel it" / "Yes, move it" action
+    addons: list[int] = field(default_factory=list)
+    addons_removed: list[int] = field(default_factory=list)
+    party: int | None = None  # how many people ("my friend and I" = 2)
+    shift_days: int = 0  # "the day after" (+1) / "the day before" (-1) the day asked before
+    same_time: bool = False
+    companions: list = field(default_factory=list)  # [(name, email)] of the other people named
 
     def entities(self, index: CatalogIndex) -> dict:
         """The entities as plain JSON (slugs and names, not ids): stored with the turn and scored by the evaluation."""
@@ -92,7 +106,9 @@ class Parse:
         if self.tiers:
             out["tier"] = index.tiers[self.tiers[0]].slug
         out.update(self.when.as_dict())
-        for key in ("duration", "reference", "email", "phone", "name", "ordinal"):
+        if self.addons:
+            out["addons"] = [index.addons[a].slug for a in self.addons if a in index.addons]
+        for key in ("duration", "reference", "email", "phone", "name", "ordinal", "party"):
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
@@ -125,10 +141,13 @@ def _contact(text: str, folded: str, parse: Parse) -> str:
             parse.phone = ("+" if m.group(1).startswith("+") else "") + digits
             rest = rest.replace(m.group(1), " ")
             break
-    if m := _NAME_INTRO.search(text):
-        candidate = m.group(1).strip(" .")
+    plain = PHONE.sub(" , ", EMAIL.sub(" , ", text))
+    others = [m.span() for m in _COMPANION.finditer(plain)]
+    intro = next((m for m in _NAME_INTRO.finditer(plain) if not any(a <= m.start() <= b + 1 for a, b in others)), None)
+    if m := intro:
+        candidate = _NAME_STOP.split(m.group(1))[0].strip(" .")
         if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry)\b", candidate, re.I):
-            parse.name = " ".join(part.capitalize() if part.islower() else part for part in candidate.split())
+            parse.name = name_shape(candidate)
     return rest
 
 
@@ -153,11 +172,22 @@ def _actions(folded: str, parse: Parse, index: CatalogIndex) -> bool:
     return False
 
 
-def classify(folded: str, parse: Parse) -> str:
+def _first_look(folded: str, parse: Parse) -> str:
+    """Shapes read before any keyword: a pricing button, a move by reference, a keep, a correction."""
     if folded.startswith(("show pricing", "pricing for")):
         return "price_question"
-    if _KEEP.match(folded):
+    if parse.reference and re.search(r"\b(move|moving|change|switch|push|shift|bring)\b", folded) and not re.search(r"\bcancel", folded):
+        return "reschedule"  # "move CS-… to Friday 3pm"
+    if _KEEP.match(folded) and not (parse.when.has_time or parse.when.has_date):
         return "deny"
+    if re.match(r"^(?:no|nope|nah|not that|keep it)\b", folded) and (parse.when.has_date or parse.when.has_time or parse.services or parse.technicians):
+        return "availability_question"  # "no, change it to 11am": a correction, not a no
+    return ""
+
+
+def classify(folded: str, parse: Parse) -> str:
+    if first := _first_look(folded, parse):
+        return first
     if _AFFIRM.match(folded) and not (parse.when.has_date or parse.when.has_time or parse.services or parse.email):
         return "confirm"
     for intent, pattern in _RULES:
@@ -166,6 +196,8 @@ def classify(folded: str, parse: Parse) -> str:
     has_catalog = bool(parse.services or parse.categories)
     if has_catalog and (parse.when.has_date or parse.when.has_time):
         return "availability_question"
+    if follow_up := _follow_up(parse):
+        return follow_up
     if parse.ordinal is not None or parse.when.has_time or parse.when.has_date:
         return "choose_slot" if not has_catalog and not parse.when.has_date else "availability_question"
     if parse.email or parse.phone or parse.name:
@@ -173,6 +205,15 @@ def classify(folded: str, parse: Parse) -> str:
     if has_catalog:
         return "browse_services" if parse.categories and not parse.services else "service_info"
     return "fallback"
+
+
+def _follow_up(parse: Parse) -> str:
+    """A message that changes what is being booked without naming it again."""
+    if parse.addons or parse.addons_removed:
+        return "book"  # "can you add a scalp ritual?": to what is being booked
+    if parse.technicians or parse.shift_days or parse.same_time or (parse.duration and not parse.when.has_time) or parse.party:
+        return "availability_question"  # "actually with Daniel please", "the day after", "make it 90 minutes", "for two"
+    return ""
 
 
 def _refine(intent: str, folded: str, parse: Parse) -> str:
@@ -194,12 +235,128 @@ def _refine(intent: str, folded: str, parse: Parse) -> str:
     return intent
 
 
+_FILLER = re.compile(r"^(?:(?:actually|oh|ohh|hmm+|um+|uh+|wait|sorry|oops|ah|well|ok so|okay so|no wait)[\s,!.]+)+")
+_PARTY_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "both": 2, "couple": 2}
+_PARTY = re.compile(
+    r"\b(?:for|of|we are|we're|there are|there's|party of|group of)\s+(two|three|four|five|six|[2-6])(?:\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends))?\b(?!\s*(?::|am|pm|o'?clock|hours?|minutes?|mins?|days?|weeks?|th|st|nd|rd))"
+    r"|\b(two|three|four|five|six|[2-6])\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends|massages|facials|manicures|pedicures|haircuts)\b"
+)
+_PAIR = re.compile(
+    r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
+    r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half)\s+and\s+(?:i|me|myself)\b"
+    r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+\w+(?:\s+friend)?\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
+    r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) \w+ (?:too|as well|also)\b|\bcouples?\b(?! ritual)"
+)
+_SHIFT = re.compile(r"\b(?:the )?day (after|before)\b(?! tomorrow)|\ba day (later|earlier)\b")
+
+
+NOT_NAME_WORDS = frozenset(
+    """what where when how why who which can could do does is are will would i i'm im my show book tell the a an not no
+    yes yeah yep ya sure ok okay k please thanks thank instead actually other another different time times day earlier later
+    cancel pricing price prices confirm add remove without with also too and or but same that this it for at on in to
+    hi hello hey nope nah fine great perfect good works sounds sound right correct then both us we me you our your
+    tomorrow today tonight morning afternoon evening noon o'clock oclock pm am works booking appointment
+    one two three four five six seven eight nine ten eleven twelve alright yup go ahead cool lovely awesome""".split()  # noqa: SIM905
+)
+_NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-.]*")
+_LABELS = re.compile(r"\b(?:full name|first name|last name|name|e-?mail(?: address)?|phone(?: number)?|mobile(?: number)?|cell(?: number)?|tel|telephone|number)\b\s*(?:is|:|-|=)?", re.I)
+_LEADS = re.compile(
+    r"^(?:(?:sure|yes|yeah|yep|ok|okay|of course|right|so|um|uh|oh|hi|hello|hey|it'?s|it is|this is|i'?m|im|i am|my name is|my name'?s|"
+    r"the name is|name'?s|under|put it under|book it under|in the name of|for)\b[\s,:]*)+",
+    re.I,
+)
+
+
+def name_shape(candidate: str, *, capitals: bool = False) -> str:
+    """``candidate`` as a person's name (1-4 words of letters, none a word a request is made of), or ''."""
+    words = candidate.split()
+    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) for w in words):
+        return ""
+    if any(w.lower().strip(".") in NOT_NAME_WORDS for w in words):
+        return ""
+    if capitals and not all(w[0].isupper() for w in words):
+        return ""
+    return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)
+
+
+def name_in(text: str, *, capitals: bool = False) -> str:
+    """The name in a message of details in any order ("ann@x.com, Ann Lee, 212…", "name: Ann Lee phone: …")."""
+    rest = PHONE.sub(" , ", EMAIL.sub(" , ", text))
+    rest = _LABELS.sub(" , ", rest)
+    for segment in re.split(r"[,;.!?()\n]|\s+and\s+|\s+-\s+", rest):
+        segment = _LEADS.sub("", segment.strip()).strip(" '\"")
+        if found := name_shape(segment, capitals=capitals):
+            return found
+    return ""
+
+
+_COMPANION = re.compile(
+    r"\b(?:my|our)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fianc[eé]e?|sister|brother|mom|mum|mother|dad|father|"
+    r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)"
+    r"(?:'s name is|'s name's|'s name|s name is| is called| is named| is| named| called|:|,| -)?\s+"
+    r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+",
+    re.I,
+)
+
+
+def companions_in(text: str) -> list[tuple[str, str]]:
+    """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')]."""
+    out = []
+    for m in _COMPANION.finditer(text):
+        tail = text[m.end():]
+        words = []
+        for word in tail.split()[:3]:
+            bare = word.strip(",.;!?")
+            if not _NAME_WORD.fullmatch(bare) or bare.lower() in NOT_NAME_WORDS or "@" in word:
+                break
+            words.append(bare)
+            if word != bare:
+                break
+        name = name_shape(" ".join(words))
+        if name:
+            email = EMAIL.search(tail)
+            near = email and email.start() < len(" ".join(words)) + 4
+            out.append((name, email.group(0).lower() if near else ""))
+    return out
+
+
+def _party(folded: str) -> int | None:
+    if m := _PARTY.search(folded):
+        return _PARTY_WORDS.get(m.group(1) or m.group(2))
+    if _PAIR.search(folded):
+        return 2
+    return None
+
+
+def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
+    """Add-ons named; a phrase that names both a treatment and an add-on ("hot stones") is the add-on beside another treatment."""
+    addons = found.get("addon", [])
+    if not addons:
+        return
+    shared = set(found.get("shared", []))
+    own = [s for s in parse.services if s not in shared]
+    addish = re.search(r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on)\b", corrected)
+    keep = []
+    for addon_id in addons:
+        twin = [s for s in parse.services if s in shared and addon_id in index.addon_twins.get(s, ())]
+        if twin and not own and not addish:
+            continue  # "hot stone massage" alone: the treatment
+        keep.append(addon_id)
+        parse.services = [s for s in parse.services if s not in twin]
+    negated = re.search(r"\b(without|no|remove|drop|skip|minus|take off|forget)\b", corrected)
+    if negated:
+        parse.addons_removed = keep
+    else:
+        parse.addons = keep
+
+
 def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     """Intent and entities of one cleaned message."""
     folded = fold(text)
     parse = Parse(text=text, folded=folded, intent="fallback")
     if _actions(folded, parse, index):
         return parse
+    folded = _FILLER.sub("", expand_texting(folded)) or folded
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
     elif m := SPOKEN_REFERENCE.search(folded):
@@ -210,6 +367,14 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     corrected = correct_typos(rest, index.vocabulary)
     found = index.find(corrected)
     parse.services = found.get("service", [])
+    _addons_in(corrected, found, parse, index)
+    parse.party = _party(corrected)
+    parse.companions = companions_in(text)
+    if parse.companions and not parse.party:
+        parse.party = 1 + len(parse.companions)
+    if m := _SHIFT.search(corrected):
+        parse.shift_days = 1 if (m.group(1) or m.group(2)) in ("after", "later") else -1
+    parse.same_time = bool(re.search(r"\bsame time\b", corrected))
     parse.categories = found.get("category", [])
     parse.tiers = found.get("tier", [])
     if re.search(r"\b(with|by|from|see|prefer)\b", corrected) or not parse.name:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 
 from . import booking_flow, info_flow, manage_flow
 from .base import ConciergeEngine, EngineTurn, Reply, TurnContext
-from .nlu import Parse, parse_message
+from .nlu import Parse, name_in, parse_message
 
 _FAQ = ("faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy")
 # Intents after which a FAQ entry written in the admin may answer instead, when no treatment is named.
@@ -16,12 +17,19 @@ _FAQ_FIRST = ("fallback", "service_info", "price_question", "book", "availabilit
 def contextual_intent(parse: Parse, state) -> str:
     """The intent in the light of what we asked last ('yes' confirms, a bare name answers 'your name?')."""
     intent, awaiting = parse.intent, state.awaiting
+    if awaiting in ("cancel_confirm", "reschedule_confirm", "confirm") and intent in ("cancel", "reschedule", "book") and _YES.match(parse.folded) \
+            and not (parse.when.has_date or parse.when.has_time or parse.services):
+        return "confirm"  # "yes cancel it", "yes, book it"
     if intent in ("handoff", "cancel", "reschedule", "goodbye") or parse.action_start:
         return intent
+    if state.selected and awaiting in ("confirm", "contact", "reschedule_confirm") and _is_held_time(parse, state):
+        return "give_contact" if awaiting == "contact" else "confirm"  # "1 works" for the 1:00 PM held
     if awaiting == "identity" and state.pending_operation and state.channel == "phone" and _may_be_a_name(intent):
         return state.pending_operation  # a caller answers "whose booking is it?" with a name
     if awaiting == "contact" and (parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact")):
         return "give_contact"
+    if awaiting == "contact" and looks_like_a_name(parse):
+        return "give_contact"  # "Sam Stone", "Rose Park": what we get while we wait for a name is a name
     if awaiting in ("identity", "reference") and (parse.email or parse.reference) and state.pending_operation:
         return state.pending_operation
     if awaiting == "reschedule_when" and (parse.when.has_date or parse.when.has_time) and state.pending_operation:
@@ -33,6 +41,25 @@ def contextual_intent(parse: Parse, state) -> str:
     if awaiting in ("confirm", "cancel_confirm", "reschedule_confirm") and intent in ("confirm", "deny"):
         return intent
     return intent
+
+
+_YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|please|go ahead|do it|confirm|definitely|absolutely)\b")
+
+
+def _is_held_time(parse: Parse, state) -> bool:
+    when = parse.when
+    if when.exact_minute is None or (when.has_date and when.date_from.isoformat() != state.selected["start"][:10]):
+        return False
+    start = datetime.fromisoformat(state.selected["start"])
+    return when.exact_minute == start.hour * 60 + start.minute and not parse.services and not parse.technicians
+
+
+def looks_like_a_name(parse: Parse) -> bool:
+    """One to four words of letters, no question, no day or time, no word a request is made of."""
+    text = parse.text.strip()
+    if "?" in text or parse.when.has_date or parse.when.has_time or parse.reference:
+        return False
+    return bool(name_in(text))
 
 
 def _may_be_a_name(intent: str) -> bool:
@@ -57,10 +84,40 @@ def _match_offered(parse: Parse, state) -> dict | None:
     return None
 
 
-def remember(parse: Parse, state, intent: str) -> None:
+def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
+    """Add-ons, the party's size, "the day after", "same time", "make it 90 minutes"."""
+    index = ctx.index
+    if parse.services and parse.services[0] != state.service_id and not parse.addons:
+        state.addons = []  # another treatment: its own add-ons
+    for addon_id in parse.addons:
+        slug = index.addons[addon_id].slug
+        if slug not in state.addons:
+            state.addons.append(slug)
+    for addon_id in parse.addons_removed:
+        state.addons = [s for s in state.addons if s != index.addons[addon_id].slug]
+    if parse.party:
+        state.party = parse.party
+    if parse.shift_days and state.date_from and not parse.when.has_date:
+        day = date.fromisoformat(state.date_from) + timedelta(days=parse.shift_days)
+        state.date_from = state.date_to = day.isoformat()
+    elif parse.shift_days and state.selected and not parse.when.has_date:
+        day = datetime.fromisoformat(state.selected["start"]).date() + timedelta(days=parse.shift_days)
+        state.date_from = state.date_to = day.isoformat()
+    if parse.duration and not parse.services and state.service_id in index.services:
+        current = index.services[state.service_id]
+        if current.duration != parse.duration:
+            same = [s for s in index.services_in(current.category_id) if s.duration == parse.duration]
+            if same:
+                state.service_id = same[0].id
+                state.selected = None
+
+
+def remember(parse: Parse, state, intent: str, ctx: TurnContext | None = None) -> None:
     """Slot filling: keep what was said before unless this message says otherwise."""
     if intent not in ("book", "availability_question", "service_info", "price_question", "browse_services", "choose_slot"):
         return
+    if ctx is not None:
+        _remember_extras(parse, state, ctx)
     if parse.services:
         if parse.services[0] != state.service_id:
             state.selected = None
@@ -177,12 +234,18 @@ def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
 
 
 def _book(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if state.selected and (parse.addons or parse.addons_removed) and not (parse.services or parse.when.has_date or parse.when.has_time):
+        booking_flow.recheck_held(state, ctx, reply)  # "can you add a scalp ritual?" to the held time
+        return
     booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
 
 
 def _availability(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if state.pending_operation == "reschedule" and state.target_verified:
         manage_flow.start_operation("reschedule", parse, state, ctx, reply)
+        return
+    if state.selected and parse.party and not (parse.services or parse.when.has_date or parse.when.has_time):
+        booking_flow.recheck_held(state, ctx, reply)  # "for two, please": the held time, for the whole party
         return
     booking_flow.offer_slots(state, ctx, reply, booking_intent=False)
 
@@ -205,6 +268,7 @@ HANDLERS = {
     "goodbye": info_flow.goodbye,
     "faq": lambda p, s, c, r: info_flow.faq_entry(p, s, c, r) or info_flow.fallback(p, s, c, r),
     "fallback": info_flow.fallback,
+    "account_change": info_flow.account_change,
 }
 for _topic in _FAQ:
     HANDLERS[_topic] = lambda p, s, c, r, _t=_topic: info_flow.faq(_t, p, s, c, r)
@@ -227,7 +291,9 @@ class RulesEngine(ConciergeEngine):
         if intent in _FAQ_FIRST and not has_catalog and not parse.when.has_date and info_flow.faq_entry(parse, state, ctx, reply):
             intent = "faq"
         else:
-            remember(parse, state, intent)
+            remember(parse, state, intent, ctx)
+            if intent in ("book", "availability_question", "choose_slot"):
+                booking_flow.absorb_details(parse, state, ctx)
             HANDLERS[intent](parse, state, ctx, reply)
         if intent != "fallback":
             state.fallbacks = 0

@@ -56,6 +56,24 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# How people text: read as the words the rules know ("tmrw" -> "tomorrow", "wknd" -> "weekend").
+TEXTING = {
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "tomoz": "tomorrow", "2moro": "tomorrow",
+    "2morrow": "tomorrow", "2mrw": "tomorrow", "tomo": "tomorrow", "2day": "today", "tdy": "today",
+    "tonite": "tonight", "2nite": "tonight", "wknd": "weekend", "wkend": "weekend", "w/e": "weekend", "nxt": "next",
+    "wk": "week", "appt": "appointment", "appts": "appointments", "pls": "please", "plz": "please", "u": "you", "ur": "your",
+    "thx": "thanks", "ty": "thanks", "ppl": "people", "b4": "before", "aft": "afternoon", "arvo": "afternoon",
+    "mins": "minutes", "hr": "hour", "hrs": "hours", "mornin": "morning", "avail": "available",
+    "resched": "reschedule", "cxl": "cancel", "canx": "cancel", "weds": "wednesday", "tues": "tuesday", "thurs": "thursday",
+}  # fmt: skip
+_TEXTING_WORD = re.compile(r"(?<![\w@.])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True)) + r")(?![\w@])")
+
+
+def expand_texting(folded: str) -> str:
+    """'swedish tmrw 3ish' -> 'swedish tomorrow 3ish' (folded text in, folded text out)."""
+    return _TEXTING_WORD.sub(lambda m: TEXTING[m.group(1)], folded)
+
+
 @lru_cache(maxsize=4096)
 def _closest(word: str, vocabulary: frozenset[str]) -> str | None:
     candidates = [v for v in vocabulary if abs(len(v) - len(word)) <= 2 and v[0] == word[0]]
