@@ -147,7 +147,7 @@ def _check_start(
             f"You can book up to {window.days} days ahead (until {window.ends.isoformat()}).",
             extra={"window_ends": window.ends.isoformat()},
         )
-    _lock_day(location.id, local_day)
+    _lock_span(location.id, start_minute, service.duration + sum(a.extra_minutes for a in addons) + service.buffer)
     plan = search_plan(
         snapshot=snapshot, service=service, addons=addons, days=[local_day], technician_id=technician_id,
         now=now, exclude_booking_id=exclude_booking_id, ignore_lead_time=staff,
@@ -178,18 +178,30 @@ def _check_start(
     )
 
 
-def _lock_day(location_id: int, day) -> None:
-    """On PostgreSQL, queue writers of one location-day behind each other until commit.
+LOCK_CELL_MINUTES = 15
 
-    Without it, racing bookings for one slot all pass the check, then wait on the
-    exclusion constraints and can deadlock between the technician and the room
-    constraint; with it, each sees the previous one's committed booking and answers
-    409 at once. The constraints remain the guarantee; this makes contention orderly.
+
+def _lock_span(location_id: int, start_minute: int, minutes: int) -> None:
+    """On PostgreSQL, queue writers whose blocked time ``[start, start + minutes)`` overlaps, until commit.
+
+    The location's time is cut into 15-minute cells; a writer takes a transaction
+    advisory lock on every cell its booking would block, in ascending order in one
+    statement (so two writers never deadlock on them). Two bookings can clash on a
+    technician or a room only if their times overlap, and overlapping times share
+    a cell: racing bookings for one slot queue and the later one sees the earlier
+    one's committed row and answers 409 at once, while bookings at other times of
+    the same day no longer wait for each other (a lock per location-day made all
+    of a day's writers queue). The exclusion constraints remain the guarantee.
     (SQLite needs nothing: its write transactions are already serial.)
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [location_id, day.toordinal()])
+    if connection.vendor != "postgresql":
+        return
+    first, last = start_minute // LOCK_CELL_MINUTES, (start_minute + max(minutes, 1) - 1) // LOCK_CELL_MINUTES
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, cell)) FROM (SELECT generate_series(%s, %s) AS cell ORDER BY 1) AS cells",
+            [location_id, first, last],
+        )
 
 
 def _is_overlap(error: IntegrityError | OperationalError) -> bool:
