@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "coresync.bookings",
     "coresync.ai_agent",
     "coresync.notifications",
+    "coresync.payments",
     "coresync.staff",
     "coresync.analytics",
     "coresync.web",
@@ -357,6 +358,22 @@ OUTBOX_CLAIM_SECONDS = env_int("OUTBOX_CLAIM_SECONDS", 300)
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
 BOOKING_PAYMENT_MODE = env("BOOKING_PAYMENT_MODE", "on_site")  # on_site | online
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
+
+# --- Payments (SPEC §10.2; coresync.payments, coresync.integrations.stripe) ---------------
+# `local` (the built-in test gateway: a card page on this site taking Stripe's test numbers) unless a Stripe key is set.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")  # e.g. a stripe-mock or test fake; empty: Stripe's own API
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event may be old
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "stripe" if STRIPE_SECRET_KEY else "local")
+# The card-on-file consent text's version, stored with each consent (bump it when the wording changes).
+PAYMENT_CONSENT_VERSION = env("PAYMENT_CONSENT_VERSION", "2026-12-01")
+# The local gateway's billing period, retry gap for a failed renewal, and failed renewals before a membership ends.
+PAYMENTS_LOCAL_PERIOD_SECONDS = env_int("PAYMENTS_LOCAL_PERIOD_SECONDS", 30 * 24 * 3600)
+PAYMENTS_LOCAL_RETRY_SECONDS = env_int("PAYMENTS_LOCAL_RETRY_SECONDS", 24 * 3600)
+PAYMENTS_LOCAL_DUNNING_ATTEMPTS = env_int("PAYMENTS_LOCAL_DUNNING_ATTEMPTS", 3)
 # Availability answers are cached per catalog version, bookings version, caller's window and
 # minute; 0 turns the cache off.
 AVAILABILITY_CACHE_SECONDS = env_int("AVAILABILITY_CACHE_SECONDS", 60)

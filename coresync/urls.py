@@ -10,6 +10,7 @@ from coresync.core import views as core_views
 api_v1 = [
     path("services/", ServiceListView.as_view(), name="services"),
     path("", include("coresync.bookings.api.urls")),
+    path("", include("coresync.payments.api.urls")),
     path("", include("coresync.staff.api.urls")),
     path("", include("coresync.analytics.api.urls")),
 ]
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("coresync.notifications.urls")),
+    path("", include("coresync.payments.urls")),
     path("", include("coresync.ai_agent.urls")),
     path("", include("coresync.web.urls")),
 ]

@@ -35,6 +35,7 @@ FLOORS: dict[str, int] = {
     "technicians": 3,
     "bookings": 4,
     "notifications": 5,
+    "payments": 5,  # beside notifications (sends its mails through them), below nothing it imports; web may show payments
     "ai_agent": 5,
     "web": 5,
     "staff": 5,

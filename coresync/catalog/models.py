@@ -40,6 +40,9 @@ class Location(TimeStampedModel):
     lead_time_minutes = models.PositiveIntegerField(default=120, help_text="How far ahead of now the first bookable start is.")
     guest_booking_window_days = models.PositiveSmallIntegerField(default=3, help_text="How many days ahead non-members may book.")
     free_cancellation_hours = models.PositiveSmallIntegerField(default=24)
+    # Policy fees charged to the card on file (coresync.payments): a cancellation inside the free window, a no-show.
+    late_cancellation_fee = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
+    no_show_fee = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
     sales_tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("8.875"), help_text="Percent.")
     currency = models.CharField(max_length=3, default="USD")
 

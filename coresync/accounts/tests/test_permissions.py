@@ -89,6 +89,7 @@ def test_only_the_public_operations_are_open_to_anonymous_callers(db):
         "GET /api/v1/bookings/{reference}/",
         "POST /api/v1/bookings/{reference}/cancel/",
         "POST /api/v1/bookings/{reference}/reschedule/",
+        "POST /api/v1/bookings/{reference}/pay/",  # a guest pays with reference + e-mail
         "GET /api/v1/chat/",  # a guest resumes their own chat session (history of a session id they hold)
         "POST /api/v1/chat/",
     }

@@ -102,6 +102,7 @@ def booking_payload(booking: Booking) -> dict:
             "tier": booking.tier_name or None,
             "lines": [{"description": line["description"], "amount": line["amount"]} for line in booking.price_lines],
         },
+        "payment": payment_summary(booking),
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
         "created_at": booking.created_at.astimezone(tz).isoformat() if booking.created_at else None,
     }
@@ -110,6 +111,21 @@ def booking_payload(booking: Booking) -> dict:
 def group_payload(bookings) -> dict:
     """``{"group": "<id>", "bookings": [<booking>, ...]}`` (SPEC §10.7)."""
     return {"group": str(bookings[0].group.public_id), "bookings": [booking_payload(b) for b in bookings]}
+
+
+_NOT_LOADED = object()
+
+
+def payment_summary(booking: Booking) -> dict:
+    """SPEC §10.2 ``payment``: the booking's own charge (fees aside), read through the reverse relation of
+    ``payments.Payment`` (bookings sits below payments and imports nothing of it). A booking just created carries
+    ``_coresync_payment = None`` (set by the payments receiver of its creation), so creating costs no query here."""
+    payment = getattr(booking, "_coresync_payment", _NOT_LOADED)
+    if payment is _NOT_LOADED:
+        payment = next((p for p in booking.payments.all() if p.purpose == "booking"), None)
+    if payment is None:
+        return {"status": "unpaid", "amount_paid": "0.00", "refunded": "0.00"}
+    return {"status": payment.status, "amount_paid": str(payment.amount_paid), "refunded": str(payment.amount_refunded)}
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "coresync.payments"
+    label = "payments"
+    verbose_name = "Payments"
+
+    def ready(self) -> None:
+        from coresync.integrations.stripe import client  # noqa: F401  (registers the "stripe" provider)
+
+        from . import gateway, receivers  # noqa: F401  (registers the "local" provider; connects the receivers)
