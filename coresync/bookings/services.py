@@ -147,7 +147,6 @@ def _check_start(
             f"You can book up to {window.days} days ahead (until {window.ends.isoformat()}).",
             extra={"window_ends": window.ends.isoformat()},
         )
-    _lock_span(location.id, start_minute, service.duration + sum(a.extra_minutes for a in addons) + service.buffer)
     plan = search_plan(
         snapshot=snapshot, service=service, addons=addons, days=[local_day], technician_id=technician_id,
         now=now, exclude_booking_id=exclude_booking_id, ignore_lead_time=staff,
@@ -168,7 +167,8 @@ def _check_start(
     technician_ids = technician_order_for_start(start_minute, plan.query, clock, plan.technicians)
     room_ids = free_rooms_for_start(start_minute, plan.query.block, plan.rooms)
     if not technician_ids or not room_ids:
-        raise SlotUnavailable()
+        raise SlotUnavailable()  # taken by a committed booking: answered without queueing for a lock
+    _lock_span(location.id, start_minute, plan.query.block)
     return _Placement(
         start=start,
         end=start + timedelta(minutes=plan.query.need),
@@ -184,14 +184,20 @@ LOCK_CELL_MINUTES = 15
 def _lock_span(location_id: int, start_minute: int, minutes: int) -> None:
     """On PostgreSQL, queue writers whose blocked time ``[start, start + minutes)`` overlaps, until commit.
 
-    The location's time is cut into 15-minute cells; a writer takes a transaction
-    advisory lock on every cell its booking would block, in ascending order in one
-    statement (so two writers never deadlock on them). Two bookings can clash on a
+    Taken after the check has found a technician and a room, just before the
+    insert. The location's time is cut into 15-minute cells; a writer locks every
+    cell its booking would block (transaction advisory locks, ascending, one
+    statement, so writers never deadlock on them). Two bookings can clash on a
     technician or a room only if their times overlap, and overlapping times share
-    a cell: racing bookings for one slot queue and the later one sees the earlier
-    one's committed row and answers 409 at once, while bookings at other times of
-    the same day no longer wait for each other (a lock per location-day made all
-    of a day's writers queue). The exclusion constraints remain the guarantee.
+    a cell, so overlapping inserts never wait on each other's uncommitted rows in
+    the exclusion constraints (where they used to deadlock between the technician
+    and the room constraint): the later one gets the lock after the earlier one
+    commits, and the constraint refuses it at once if the earlier one took its
+    technician or room; ``booking_create`` then looks again and answers 409.
+    A request for a time already taken by a committed booking answers 409 from
+    the check without queueing at all, and writers at other times of the day
+    never wait for each other (the old lock per location-day made a whole day's
+    writers queue). The exclusion constraints remain the guarantee.
     (SQLite needs nothing: its write transactions are already serial.)
     """
     if connection.vendor != "postgresql":
