@@ -69,7 +69,13 @@ def _mapped_errors(operation: str):
         logger.info("provider=stripe operation=%s status=%s ms=%s", operation, status, elapsed)
 
 
+def _plain(obj) -> dict:
+    """A Stripe object as plain dicts and lists: vendor objects stop at this module's edge."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+
 def _intent(obj) -> IntentResult:
+    obj = _plain(obj)
     last_error = obj.get("last_payment_error") or {}
     return IntentResult(
         id=obj["id"], status=obj["status"], amount=obj["amount"], currency=obj["currency"],
@@ -94,6 +100,7 @@ def _id(value) -> str:
 
 
 def _subscription(obj) -> SubscriptionResult:
+    obj = _plain(obj)
     period_end = obj.get("current_period_end")
     items = (obj.get("items") or {}).get("data") or []
     if period_end is None and items:
@@ -160,6 +167,7 @@ class StripePaymentProvider(PaymentProvider):
 
     @staticmethod
     def _setup(obj) -> SetupResult:
+        obj = _plain(obj)
         return SetupResult(
             id=obj["id"], status=obj["status"], client_secret=obj.get("client_secret") or "", customer=_id(obj.get("customer")),
             payment_method=_id(obj.get("payment_method")), metadata=dict(obj.get("metadata") or {}),
@@ -168,6 +176,7 @@ class StripePaymentProvider(PaymentProvider):
     def card_get(self, payment_method_id: str) -> CardInfo:
         with _mapped_errors("payment_methods.retrieve"):
             method = self.client.v1.payment_methods.retrieve(payment_method_id)
+        method = _plain(method)
         card = method.get("card") or {}
         return CardInfo(id=method["id"], brand=card.get("brand", ""), last4=card.get("last4", ""),
                         exp_month=card.get("exp_month") or 0, exp_year=card.get("exp_year") or 0)
@@ -176,6 +185,7 @@ class StripePaymentProvider(PaymentProvider):
         params = {"payment_intent": intent_id, "amount": amount, "metadata": metadata or {}}
         with _mapped_errors("refunds.create"):
             refund = self.client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        refund = _plain(refund)
         return RefundResult(id=refund["id"], status=refund["status"], amount=refund["amount"])
 
     def _tier_product(self, *, tier_slug: str, tier_name: str) -> str:
@@ -236,6 +246,7 @@ class StripePaymentProvider(PaymentProvider):
 
 def event_from_stripe(event) -> ProviderEvent:
     """Name the object a handler re-fetches: the PaymentIntent of a charge, the subscription of an invoice."""
+    event = _plain(event)
     obj = event["data"]["object"]
     kind = event["type"]
     object_id = obj.get("id", "")
