@@ -8,10 +8,10 @@ from .base import ConciergeEngine
 
 
 def get_engine() -> ConciergeEngine:
-    """The configured engine; ``rules`` (deterministic, offline) unless ``AI_ENGINE=llm`` and a key is set."""
+    """The configured engine; ``rules`` (deterministic, offline) unless ``AI_ENGINE=llm`` and a key or a local server is set."""
     from .rules import RulesEngine
 
-    if settings.AI_ENGINE == "llm" and settings.AI_LLM_API_KEY:
+    if settings.AI_ENGINE == "llm" and (settings.AI_LLM_API_KEY or settings.AI_LLM_BASE_URL):
         from .llm import LLMEngine
 
         return LLMEngine()

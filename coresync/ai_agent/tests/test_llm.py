@@ -7,72 +7,12 @@ server fakes the vendor at its network edge instead, and records what was sent.)
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from coresync.ai_agent.models import AgentAction
 
-
-class FakeOpenAI:
-    def __init__(self, responses: list[tuple[int, dict]]):
-        self.responses = list(responses)
-        self.requests: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-                status, payload = fake.responses.pop(0) if fake.responses else (500, {"error": {"message": "no more"}})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def completion(message: dict, finish: str = "stop") -> dict:
-    return {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", **message}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }  # fmt: skip
-
-
-def tool_call(name: str, arguments: dict) -> dict:
-    return completion(
-        {"content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}]},
-        "tool_calls",
-    )
-
-
-@pytest.fixture
-def llm(settings):
-    servers = []
-
-    def start(responses):
-        fake = FakeOpenAI(responses)
-        servers.append(fake)
-        settings.AI_ENGINE, settings.AI_LLM_API_KEY, settings.AI_LLM_BASE_URL = "llm", "sk-test", fake.url
-        return fake
-
-    yield start
-    for fake in servers:
-        fake.close()
+from .fake_openai import completion, llm_fixture, tool_call  # noqa: F401  (the llm fixture)
 
 
 @pytest.mark.django_db
@@ -87,7 +27,10 @@ def test_llm_engine_uses_availability_as_a_tool(chat, llm):
     assert c.actions and all(a["message"].startswith("book swedish-massage 2026-11-24T1") for a in c.actions)
     first, second = fake.requests
     assert first["path"] == "/v1/chat/completions" and first["auth"] == "Bearer sk-test"
-    assert {t["function"]["name"] for t in first["body"]["tools"]} == {"check_availability", "get_price", "create_booking"}
+    assert {t["function"]["name"] for t in first["body"]["tools"]} == {
+        "check_availability", "get_price", "create_booking", "create_group_booking", "reschedule_booking", "cancel_booking",
+        "faq", "handoff",
+    }
     tool_result = json.loads(second["body"]["messages"][-1]["content"])
     assert tool_result["slots"] and all("12:00" <= s["start"][11:16] < "17:00" for s in tool_result["slots"])
     assert AgentAction.objects.get().engine == "llm"
@@ -100,3 +43,14 @@ def test_llm_errors_fall_back_to_the_rules_engine(chat, llm):
     c.say("where do I park?")
     assert "Icon Parking" in c.text
     assert AgentAction.objects.get().engine == "rules"
+
+
+@pytest.mark.django_db
+def test_a_local_server_needs_no_key(chat, llm, settings):
+    fake = llm([(200, completion({"content": "Hello from a local model."}))])
+    settings.AI_LLM_API_KEY = ""  # llama.cpp, vLLM and Ollama take any key: AI_LLM_BASE_URL alone is enough
+    c = chat()
+    c.say("hello")
+    assert c.text == "Hello from a local model."
+    assert fake.requests[0]["auth"] == "Bearer local"
+    assert AgentAction.objects.get().engine == "llm"
