@@ -143,3 +143,18 @@ def test_an_unknown_scope_is_a_400(client, group):
     ava = group["bookings"][0]
     response = client.post(f"/api/v1/bookings/{ava['reference']}/cancel/", {"email": "ava@example.com", "scope": "both"}, format="json")
     assert response.status_code == 400
+
+
+def test_a_member_gets_their_price_and_their_guest_the_non_member_price(client, demo_spa):
+    member = demo_spa.users["premium"]
+    client.force_authenticate(member)
+    response = client.post("/api/v1/bookings/", {"service": "swedish-massage", "start": START,
+                                                 "party": [{"name": member.name}, {"name": "Ben Stone", "email": "ben@example.com"}]},
+                           format="json")
+
+    assert response.status_code == 201, response.content
+    mine, guest = response.json()["bookings"]
+    assert mine["price"]["tier"] == "Premium" and mine["price"]["discount"] != "0.00"
+    assert guest["price"]["tier"] is None and guest["price"]["discount"] == "0.00"
+    assert mine["price"]["subtotal"] == guest["price"]["subtotal"]
+    assert set(Booking.objects.values_list("customer_id", flat=True)) == {member.pk}  # both in the member's account
