@@ -127,3 +127,38 @@ def _in_days(days: int) -> str:
     from django.utils import timezone
 
     return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def test_the_account_page_offers_pay_now_then_shows_paid(demo_spa, make_booking, client):
+    booking = make_booking(customer=demo_spa.premium)
+    client.force_login(demo_spa.premium)
+    page = client.get(f"/accounts/bookings/{booking.reference}/")
+    assert b"data-pay-now" in page.content
+    pay = client.get(f"/payments/bookings/{booking.reference}/pay/")
+    assert pay.status_code == 302 and "/payments/local/checkout/" in pay["Location"]
+    assert client.post(pay["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"}).status_code == 302
+    page = client.get(f"/accounts/bookings/{booking.reference}/")
+    assert b"data-pay-now" not in page.content
+    assert b'data-payment-status>Paid<' in page.content
+
+
+def test_a_guest_pays_from_the_manage_link(make_booking, client):
+    from coresync.core.links import booking_manage_path
+
+    booking = make_booking()
+    page = client.get(booking_manage_path(booking))
+    link = page.content.decode().split('data-pay-now href="', 1)[1].split('"', 1)[0]
+    assert link.startswith("/payments/pay/")
+    assert "/payments/local/checkout/" in client.get(link)["Location"]
+
+
+def test_an_online_booking_is_still_created_within_eight_queries_and_no_payment_intent(demo_spa, django_assert_max_num_queries):
+    api = APIClient()
+    service = next(iter(demo_spa.services.values()))
+    slots = api.get("/api/v1/availability/", {"service": service.slug, "date_from": _in_days(1), "date_to": _in_days(2)}).json()["slots"]
+    guest = {"name": "Ada Guest", "email": "ada@example.test"}
+    with django_assert_max_num_queries(8) as queries:
+        created = api.post("/api/v1/bookings/", {"service": service.slug, "start": slots[0]["start"], "guest": guest}, format="json")
+    assert created.status_code == 201 and created.json()["payment"]["status"] == "unpaid"
+    assert not [q for q in queries.captured_queries if "payments_payment" in q["sql"]]  # the new booking's JSON asks nothing
+    assert not LocalGatewayObject.objects.exists() and not Payment.objects.exists()  # paying starts on the pay call
