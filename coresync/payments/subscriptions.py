@@ -100,7 +100,7 @@ def subscription_event_apply(*, provider: str, subscription_id: str, event_type:
 
 def _apply(row_id: int, result: SubscriptionResult, *, event_type: str, event_key: str = "") -> None:
     with transaction.atomic():
-        row = MembershipSubscription.objects.select_for_update().select_related("membership", "tier", "user").get(pk=row_id)
+        row = MembershipSubscription.objects.select_for_update(of=("self",)).select_related("membership", "tier", "user").get(pk=row_id)
         row.status = result.status
         row.cancel_at_period_end = result.cancel_at_period_end
         if result.current_period_end:
