@@ -143,3 +143,38 @@ def test_an_unknown_event_type_is_stored_and_ignored(stripe_on):
     answer = _post_event(stripe_event("evt_x", "customer.created", {"id": "cus_1"}))
     assert answer.status_code == 200
     assert ProviderEventRecord.objects.filter(event_id="evt_x").exists()
+
+
+def test_a_refund_that_times_out_is_retried_from_the_outbox_with_the_same_key_and_refunds_once(
+    stripe_on, make_booking, django_capture_on_commit_callbacks,
+):
+    from coresync.bookings.services import booking_cancel
+    from coresync.outbox.models import OutboxMessage, OutboxStatus
+    from coresync.outbox.services import outbox_deliver
+
+    booking = make_booking()
+    _intent_created(stripe_on, booking)
+    _pay(booking)
+    _paid_intent_fetch(stripe_on, booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_event(stripe_event("evt_paid", "payment_intent.succeeded", {"id": "pi_1"}))
+    stripe_on.add(responses.POST, f"{STRIPE_BASE}/v1/refunds", body=requests.exceptions.ReadTimeout("slow"))
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=booking, reason="plans changed")
+    message = OutboxMessage.objects.get(kind="payments.refund")
+    assert message.status == OutboxStatus.PENDING and message.attempts == 1  # kept, to be retried with backoff
+    assert Payment.objects.get(booking=booking).status == PaymentStatus.PAID
+
+    total = int(booking.total * 100)
+    stripe_on.replace(responses.POST, f"{STRIPE_BASE}/v1/refunds",
+                      json={"id": "re_1", "object": "refund", "status": "succeeded", "amount": total})
+    stripe_on.replace(responses.GET, f"{STRIPE_BASE}/v1/payment_intents/pi_1",
+                      json=intent_json("pi_1", status="succeeded", amount=total, reference=booking.reference,
+                                       payment_id=Payment.objects.get(booking=booking).pk, refunded=total))
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=message.created_at)
+    assert outbox_deliver(message.dedupe_key) == OutboxStatus.DONE
+    assert outbox_deliver(message.dedupe_key) is None  # done: never sent again
+    refunds = [c for c in stripe_on.calls if c.request.url.endswith("/v1/refunds")]
+    assert len(refunds) == 2 and refunds[0].request.headers["Idempotency-Key"] == refunds[1].request.headers["Idempotency-Key"]
+    assert _form(refunds[1])["amount"] == str(total) and _form(refunds[1])["payment_intent"] == "pi_1"
+    assert Payment.objects.get(booking=booking).status == PaymentStatus.REFUNDED
