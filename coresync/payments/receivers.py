@@ -9,11 +9,10 @@ Nothing here calls a provider: the outbox handlers do, after commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.dispatch import receiver
 
 from coresync.bookings.models import BookingStatus, EventKind
+from coresync.bookings.services import booking_change_deadline
 from coresync.bookings.signals import booking_changed
 from coresync.outbox.services import outbox_enqueue
 
@@ -22,9 +21,8 @@ from .services import SETTLED, refund_request
 
 
 def _late(booking) -> bool:
-    cancelled_at = booking.cancelled_at
-    deadline = booking.start - timedelta(hours=booking.location.free_cancellation_hours)
-    return cancelled_at is not None and cancelled_at > deadline
+    """Cancelled after the free-cancellation deadline (the booking service's one rule)."""
+    return booking.cancelled_at is not None and booking.cancelled_at > booking_change_deadline(booking)
 
 
 def _charge_fee(booking, purpose: str) -> None:
