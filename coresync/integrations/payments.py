@@ -132,6 +132,10 @@ class PaymentProvider:
     def intent_get(self, intent_id: str) -> IntentResult:
         raise NotImplementedError
 
+    def intent_confirm(self, intent_id: str, *, payment_method: str, idempotency_key: str) -> IntentResult:
+        """Pay an existing intent with a saved card, off-session (one-tap after the pay page was opened: one intent, never two)."""
+        raise NotImplementedError
+
     def setup_create(self, *, customer: str, metadata: dict, idempotency_key: str) -> SetupResult:
         raise NotImplementedError
 

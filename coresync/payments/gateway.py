@@ -178,6 +178,15 @@ class LocalPaymentProvider(PaymentProvider):
             code = self._charge(intent, card, off_session=False)
         _raise_for(code)
 
+    def intent_confirm(self, intent_id: str, *, payment_method: str, idempotency_key: str) -> IntentResult:
+        code = ""
+        with transaction.atomic():
+            intent = LocalGatewayObject.objects.select_for_update().get(pk=intent_id, kind="payment_intent")
+            if intent.status != "succeeded":
+                code = self._charge(intent, _get("payment_method", payment_method), off_session=True)
+        _raise_for(code)
+        return self._intent(intent)
+
     def _card_create(self, entry: CardEntry, *, customer: str) -> LocalGatewayObject:
         return _create("payment_method", status="active", idempotency_key=None, data={
             "brand": "visa" if entry.number.startswith("4") else "card", "last4": entry.last4, "exp_month": entry.exp_month,

@@ -140,12 +140,17 @@ def _charge_saved_card(payment: Payment, *, card: SavedCard, key: str) -> Intent
     method = external_ref(card, system=card.provider, kind="payment_method")
     customer = customer_id_for(card.user, provider=card.provider)
     booking = payment.booking
+    opened = external_ref(payment, system=payment.provider, kind="payment_intent")
     try:
-        intent = provider.intent_create(
-            amount=cents(payment.amount), currency=payment.currency.lower(), customer=customer,
-            payment_method=method.external_id if method else "", off_session=True,
-            metadata=_metadata(payment, booking), idempotency_key=key, description=f"{booking.reference} · {payment.get_purpose_display()}",
-        )
+        if opened is not None:  # the pay page made an intent already: pay that one, so two can never both succeed
+            intent = provider.intent_confirm(opened.external_id, payment_method=method.external_id if method else "",
+                                             idempotency_key=key)
+        else:
+            intent = provider.intent_create(
+                amount=cents(payment.amount), currency=payment.currency.lower(), customer=customer,
+                payment_method=method.external_id if method else "", off_session=True, metadata=_metadata(payment, booking),
+                idempotency_key=key, description=f"{booking.reference} · {payment.get_purpose_display()}",
+            )
     except (AuthenticationRequired, CardDeclined) as error:
         Payment.objects.filter(pk=payment.pk, status__in=[S.UNPAID, S.PENDING, S.FAILED]).update(
             status=S.FAILED, failure_code=error.code, updated_at=timezone.now())

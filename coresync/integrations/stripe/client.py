@@ -154,6 +154,12 @@ class StripePaymentProvider(PaymentProvider):
             intent = self.client.v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]})
         return _intent(intent)
 
+    def intent_confirm(self, intent_id: str, *, payment_method: str, idempotency_key: str) -> IntentResult:
+        with _mapped_errors("payment_intents.confirm"):
+            intent = self.client.v1.payment_intents.confirm(
+                intent_id, {"payment_method": payment_method, "off_session": True}, {"idempotency_key": idempotency_key})
+        return _intent(intent)
+
     def setup_create(self, *, customer: str, metadata: dict, idempotency_key: str) -> SetupResult:
         params = {"customer": customer, "usage": "off_session", "metadata": metadata, "automatic_payment_methods": {"enabled": True}}
         with _mapped_errors("setup_intents.create"):

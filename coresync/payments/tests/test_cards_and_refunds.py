@@ -160,3 +160,18 @@ def test_a_payment_for_a_booking_cancelled_meanwhile_is_refunded(make_booking, c
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
     assert payment.status == PaymentStatus.REFUNDED and payment.amount_refunded == booking.total
+
+
+def test_one_tap_after_opening_the_card_page_pays_that_same_intent_once(demo_spa, client, make_booking):
+    from coresync.payments.models import LocalGatewayObject
+
+    _save_card(demo_spa.premium, client)
+    booking = make_booking(customer=demo_spa.premium)
+    api = _signed_in(demo_spa.premium)
+    opened = api.post(f"/api/v1/bookings/{booking.reference}/pay/", {}, format="json").json()
+    assert api.post(f"/api/v1/bookings/{booking.reference}/pay/", {"use_saved_card": True}, format="json").json()["status"] == "paid"
+    intents = LocalGatewayObject.objects.filter(kind="payment_intent", data__metadata__booking_reference=booking.reference)
+    assert intents.count() == 1 and intents.get().status == "succeeded"
+    # the card page left open in another tab cannot take the money a second time
+    page = _card_page(client, opened["checkout_url"])
+    assert page.status_code == 200 and b"already paid" in page.content
