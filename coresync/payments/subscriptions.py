@@ -30,7 +30,7 @@ PAST_DUE = ("past_due", "unpaid")
 ENDED = ("canceled", "incomplete_expired")
 
 
-def _current_membership(user) -> Membership | None:
+def current_membership(user) -> Membership | None:
     return Membership.objects.filter(user=user, status__in=CURRENT).select_related("tier").first()
 
 
@@ -39,7 +39,7 @@ def membership_subscribe(*, user, tier_slug: str) -> dict:
     tier = MembershipTier.objects.filter(slug=tier_slug, active=True).first()
     if tier is None:
         raise NotFound("No membership tier with that name.", code="tier_not_found")
-    current = _current_membership(user)
+    current = current_membership(user)
     if current is not None and current.tier_id == tier.pk:
         raise Conflict(f"You are already a {tier.name} member.", code="already_member")
     provider = payment_provider()
@@ -72,7 +72,7 @@ def membership_subscribe(*, user, tier_slug: str) -> dict:
 
 def membership_subscription_cancel(*, user) -> dict:
     """Cancel at the end of the paid period; a membership billed outside the provider (made by staff) ends now."""
-    membership = _current_membership(user)
+    membership = current_membership(user)
     if membership is None:
         raise Conflict("You have no membership to cancel.", code="no_membership")
     row = MembershipSubscription.objects.filter(membership=membership).exclude(status__in=ENDED).first()
@@ -120,7 +120,7 @@ def _apply(row_id: int, result: SubscriptionResult, *, event_type: str, event_ke
 def _activate(row: MembershipSubscription) -> None:
     membership = row.membership
     if membership is None:
-        current = _current_membership(row.user)
+        current = current_membership(row.user)
         if current is not None:  # a change of tier: the old membership ends as the new one starts
             membership_cancel(membership=current, channel="payment", reason=f"changed to {row.tier.name}")
         row.membership = membership_create(user=row.user, tier=row.tier, card_on_file=True, channel="payment",

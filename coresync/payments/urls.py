@@ -11,4 +11,5 @@ urlpatterns = [
     path("payments/pay/<str:token>/", views.pay_page, name="pay-page"),
     path("payments/bookings/<reference:reference>/pay/", views.pay_booking, name="pay-booking"),
     path("payments/local/checkout/<str:object_id>/", views.local_checkout, name="local-checkout"),
+    path("payments/membership/", views.membership_page, name="membership"),
 ]

@@ -104,3 +104,27 @@ def _local_submit(obj: LocalGatewayObject, *, number: str, expiry: str, cvc: str
     else:
         gateway.subscription_pay(obj.pk, entry)
         subscriptions.subscription_event_apply(provider="local", subscription_id=obj.pk, event_type="", event_key="")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def membership_page(request: HttpRequest) -> HttpResponse:
+    """Choose a tier (billed monthly) or cancel at period end: the page twin of the subscribe/cancel endpoints."""
+    from coresync.memberships.models import MembershipTier
+
+    message = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "cancel":
+                subscriptions.membership_subscription_cancel(user=request.user)
+                message = "Your membership ends at the end of the paid period."
+            else:
+                started = subscriptions.membership_subscribe(user=request.user, tier_slug=request.POST.get("tier", ""))
+                if started.get("checkout_url"):
+                    return redirect(started["checkout_url"])
+                message = "Your membership is active."
+        except ApplicationError as error:
+            message = error.message
+    current = subscriptions.current_membership(request.user)
+    tiers = [(tier, format_money(tier.monthly_price, "USD")) for tier in MembershipTier.objects.filter(active=True)]
+    return render(request, "payments/membership.html", {"tiers": tiers, "current": current, "message": message})

@@ -92,3 +92,15 @@ def test_cancel_ends_at_period_end(demo_spa, client, django_capture_on_commit_ca
     assert Membership.objects.get(user=demo_spa.guest).status == Membership.Status.CANCELLED
     again = _api(demo_spa.guest).post("/api/v1/memberships/cancel/", {}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "no_membership"
+
+
+def test_the_membership_page_subscribes_through_the_card_page(demo_spa, client, django_capture_on_commit_callbacks):
+    client.force_login(demo_spa.base)
+    page = client.get("/payments/membership/")
+    assert page.status_code == 200 and b'data-tier="premium"' in page.content
+    chosen = client.post("/payments/membership/", {"tier": "premium"})
+    assert chosen.status_code == 302 and "/payments/local/checkout/" in chosen["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(chosen["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"})
+    assert Membership.objects.get(user=demo_spa.base, status="active").tier.slug == "premium"
+    assert b"You are a Premium member" in client.get("/payments/membership/").content
