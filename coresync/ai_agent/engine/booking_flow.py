@@ -468,6 +468,7 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
             problems.append("That e-mail address doesn't look right.")
     if parse.phone:
         contact["phone"] = parse.phone
+    absorb_details(parse, state, ctx, contact_too=False)  # "…, my friend is Zoe Park zoe@…"
     asking_guest = not contact_missing(state, ctx) and (state.party or 1) > 1 and len(state.guests) < state.party - 1
     name = parse.name or _bare_name(parse, state, any_name=asking_guest)
     if name and asking_guest and not (parse.email and not contact.get("email")):
@@ -505,11 +506,11 @@ def _bare_name(parse: Parse, state, *, any_name: bool = False) -> str:
     return name_in(parse.text)
 
 
-def absorb_details(parse: Parse, state, ctx: TurnContext) -> None:
+def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool = True) -> None:
     """Details given unasked, in any message ("…tomorrow at 1pm. Amelia Stone, amelia@x.com, 212…"): all kept."""
     if state.pending_operation:
         return  # an e-mail given to prove a booking is not the contact for a new one
-    if ctx.user is None:
+    if ctx.user is None and contact_too:
         contact = state.contact
         if parse.email and not contact.get("email"):
             try:
@@ -527,6 +528,8 @@ def absorb_details(parse: Parse, state, ctx: TurnContext) -> None:
         if name.casefold() not in known and len(state.guests) < 5:
             state.guests.append({"name": name[:150], **({"email": email} if email else {})})
             known.add(name.casefold())
+    if parse.party and len(state.guests) > parse.party - 1:
+        state.guests = state.guests[: parse.party - 1]  # "two facials for me and my mum": two people, whatever else was read
     if state.guests and (state.party or 1) < 1 + len(state.guests):
         state.party = 1 + len(state.guests)
 

@@ -123,6 +123,8 @@ def build_index(snapshot, *, tiers: dict[int, TierInfo], technicians: dict[int, 
         distinct = _name_without(s.name, generic)
         if distinct and distinct not in phrases:
             add(distinct, "service", s.id)
+        if distinct and " " in distinct:
+            add(distinct.replace(" ", ""), "service", s.id)  # "deeptissue", "hotstone"
     for technician_id, name in technicians.items():
         full = fold(name)
         add(full, "technician", technician_id)
@@ -136,6 +138,9 @@ def build_index(snapshot, *, tiers: dict[int, TierInfo], technicians: dict[int, 
         distinct = " ".join(w for w in fold(addon.name).split() if w not in addon_generic)
         if distinct:
             add(distinct, "addon", addon.id)
+        first = distinct.split()[0] if distinct else ""
+        if len(first) > 2 and first not in phrases and first not in ("hot", "cold", "warm"):
+            add(first, "addon", addon.id)  # "the eye one"
     twins: dict[int, set[int]] = defaultdict(set)
     for hits in phrases.values():
         addon_ids = [i for kind, i in hits if kind == "addon"]

@@ -274,7 +274,7 @@ _LOOSE_PARTS = (
 )
 # "not tomorrow, Friday at 4" / "not at 2": the negated part is not what is asked for.
 _NEGATED = re.compile(
-    r"\b(?:not|no|instead of)\s+(?:on\s+|at\s+)?(?:today|tonight|tomorrow|noon|midday|(?:in the\s+)?(?:morning|afternoon|evening)|(?:this|next)\s+\w+|"
+    r"\b(?:not|no|instead of|can'?t make|cannot make|can'?t do|cannot do)\s+(?:it\s+)?(?:on\s+|at\s+)?(?:today|tonight|tomorrow|noon|midday|(?:in the\s+)?(?:morning|afternoon|evening)|(?:this|next)\s+\w+|"
     + "|".join(WEEKDAYS + list(_WEEKDAY_ABBR))
     + r"|the\s+\d{1,2}(?:st|nd|rd|th)?|\d{1,2}(?::\d{2})?\s*(?:am|pm)?)\b(?:\s+(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm)?\b)?"
 )

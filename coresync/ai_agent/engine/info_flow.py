@@ -300,6 +300,32 @@ def account_change(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     reply.say(lead + follow + (f" You can also call us at {phone}." if phone else "") + " Your bookings stay as they are.")
 
 
+ADDON_QUESTION = re.compile(r"\b(add-?ons?|add ons?|extras?|upgrades?|enhancements?)\b")
+
+
+def addons_list(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """'What add-ons can I get with a massage?': the add-ons of that treatment (or category), and how to add one."""
+    index, snapshot = ctx.index, ctx.catalog()
+    if parse.services:
+        services = [index.services[parse.services[0]]]
+    elif parse.categories:
+        services = index.services_in(parse.categories[0])
+    elif state.service_id in index.services:
+        services = [index.services[state.service_id]]
+    else:
+        services = list(index.services.values())
+    ids: list[int] = []
+    for service in services:
+        ids += [a for a in snapshot.services[service.id].addon_ids if a not in ids and a in index.addons]
+    if not ids:
+        reply.say("That treatment has no add-ons, but our team can tailor it for you.")
+        return
+    names = [f"{index.addons[a].name} (+{ctx.voice.minutes(index.addons[a].extra_minutes)})" if index.addons[a].extra_minutes else index.addons[a].name for a in ids]
+    what = services[0].name if len(services) == 1 else (index.categories[parse.categories[0]].name.lower() if parse.categories else "our treatments")
+    text = f"Add-ons for {what}: {', '.join(names)}. Just say which one you'd like when you book, e.g. \"with {index.addons[ids[0]].name.lower()}\"."
+    reply.say(text, actions=_actions(ctx, [action("Book a treatment", "I'd like to book a treatment", "book")]))
+
+
 def goodbye(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     reply.say("Thank you, and see you soon!" if not ctx.spoken else "Thank you for calling. Goodbye!")
 

@@ -232,8 +232,23 @@ def confirm_cancel(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     reply.say(f"Done: booking {booking.reference} is cancelled, free of charge. We hope to see you another time.")
 
 
-def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+def _asked_when(booking, parse: Parse, ctx: TurnContext):
+    """When the booking should move to: what follows 'to' ("move tomorrow's deep tissue to Friday"), 'same time' its own time."""
+    from .dates import parse_when
+
     when = parse.when
+    if m := re.search(r"\b(?:to|for|until|till|onto)\s+(?!move\b)(.+)$", parse.folded):
+        after = parse_when(m.group(1), ctx.today)
+        if after.has_date or after.has_time:
+            when = after
+    if when.has_date and not when.has_time and re.search(r"\bsame time\b", parse.folded):
+        start = booking.start.astimezone(ctx.index.timezone)
+        when.exact_minute = start.hour * 60 + start.minute
+    return when
+
+
+def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    when = _asked_when(booking, parse, ctx)
     if not (when.has_date or when.has_time):
         state.awaiting = "reschedule_when"
         reply.say(
@@ -265,6 +280,10 @@ def propose_move(parse: Parse, state, ctx: TurnContext, reply: Reply, slot: dict
         return
     if booking is None or not (state.target_verified and state.target_reference == booking.reference):
         start_operation("reschedule", parse, state, ctx, reply)
+        return
+    if booking.start == start:
+        state.selected, state.offered, state.awaiting = None, [], "reschedule_when"
+        reply.say(f"{booking.reference} is already {ctx.voice.moment(start.astimezone(ctx.index.timezone))}. When would you like to move it to?")
         return
     old = booking.start.astimezone(ctx.index.timezone)
     new = start.astimezone(ctx.index.timezone)

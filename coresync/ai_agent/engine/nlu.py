@@ -48,7 +48,7 @@ _RULES: list[tuple[str, re.Pattern]] = [
     ("handoff", re.compile(r"\b(human|real person|a person|someone|somebody|staff|representative|operator|receptionist|manager|agent|talk to (?:a|an|the|someone)|speak (?:to|with))\b")),
     ("faq_cancellation_policy", re.compile(r"\b(cancel+ation|cancel) (policy|policies|fee|fees|terms)\b|\bif i (cancel|don't show|dont show|miss)\b|\bhow late can i cancel\b|\bno[- ]show\b")),
     ("cancel", re.compile(r"\b(cancel+|call off|can't make it|cant make it|won't make it)\b")),
-    ("reschedule", re.compile(r"\b(reschedule|re-schedule|move (my|the|it|cs)|change (my|the) (booking|appointment|reservation|time)|push (it|my)|different (time|day))\b")),
+    ("reschedule", re.compile(r"\b(reschedule|re-schedule|move (my|the|it|cs|tomorrow|today|this|that|our)|(?:need|want|like|have) to move|can'?t make \w+ anymore|change (my|the) (booking|appointment|reservation|time)|push (it|my)|different (time|day))\b")),
     ("price_question", re.compile(r"\b(how much|price|prices|pricing|cost|costs|rate|rates|charge|expensive|cheap|fee|fees|\$)")),
     ("faq_parking", re.compile(r"\b(park|parking|garage|valet|car)\b")),
     ("faq_hours", re.compile(r"\b(opening hours|hours|what time do you (open|close)|when do you (open|close)|are you open|open on|closing|close on|closed)\b")),
@@ -128,8 +128,20 @@ def _duration(folded: str) -> int | None:
     return int(m.group(3)) * 60
 
 
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+                "seven": "7", "eight": "8", "nine": "9"}  # fmt: skip
+_SPOKEN_DIGITS = re.compile(r"\b(?:(?:" + "|".join(_DIGIT_WORDS) + r")[\s,.\-]+){6,}(?:" + "|".join(_DIGIT_WORDS) + r")\b", re.I)
+
+
+def _spoken_digits(text: str) -> str:
+    """'six four six, five five five, zero one nine eight' -> '6465550198' (a number read out on the phone)."""
+    return _SPOKEN_DIGITS.sub(lambda m: "".join(_DIGIT_WORDS[w.lower()] for w in re.findall(r"[a-z]+", m.group(0), re.I)), text)
+
+
 def _contact(text: str, folded: str, parse: Parse) -> str:
     """Pull e-mail, phone and a self-introduced name out; return the folded text without them."""
+    if _SPOKEN_DIGITS.search(folded):
+        folded = _spoken_digits(folded)
     if m := EMAIL.search(text):
         parse.email = m.group(0).lower()
     elif m := _SPOKEN_EMAIL.search(folded):
@@ -188,7 +200,7 @@ def _first_look(folded: str, parse: Parse) -> str:
 def classify(folded: str, parse: Parse) -> str:
     if first := _first_look(folded, parse):
         return first
-    if _AFFIRM.match(folded) and not (parse.when.has_date or parse.when.has_time or parse.services or parse.email):
+    if _AFFIRM.match(folded) and not (parse.when.has_date or parse.when.has_time or parse.services or parse.email or parse.addons):
         return "confirm"
     for intent, pattern in _RULES:
         if pattern.search(folded):
@@ -218,6 +230,8 @@ def _follow_up(parse: Parse) -> str:
 
 def _refine(intent: str, folded: str, parse: Parse) -> str:
     """Second looks where a keyword alone misleads."""
+    if intent == "confirm" and (parse.services or parse.addons or parse.when.has_date or parse.when.has_time):
+        return "book"  # "ok I'll take a deep tissue on Friday at 11": a request, not a bare yes
     if intent == "faq_parking" and parse.services and "car" in folded.split():
         return "service_info"
     if intent in ("book", "availability_question") and parse.email and not (parse.services or parse.categories or parse.when.has_date):
@@ -247,6 +261,10 @@ _PAIR = re.compile(
     r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+\w+(?:\s+friend)?\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
     r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) \w+ (?:too|as well|also)\b|\bcouples?\b(?! ritual)"
 )
+_RELATION = re.compile(
+    r"\b(?:my|our|a|your)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|"
+    r"daughter|son|colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)\b"
+)
 _SHIFT = re.compile(r"\b(?:the )?day (after|before)\b(?! tomorrow)|\ba day (later|earlier)\b")
 
 
@@ -256,10 +274,11 @@ NOT_NAME_WORDS = frozenset(
     cancel pricing price prices confirm add remove without with also too and or but same that this it for at on in to
     hi hello hey nope nah fine great perfect good works sounds sound right correct then both us we me you our your
     tomorrow today tonight morning afternoon evening noon o'clock oclock pm am works booking appointment
-    one two three four five six seven eight nine ten eleven twelve alright yup go ahead cool lovely awesome""".split()  # noqa: SIM905
+    one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty weeks week months along pregnant
+    expecting looking calling wondering alright yup go ahead cool lovely awesome""".split()  # noqa: SIM905
 )
 _NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-.]*")
-_LABELS = re.compile(r"\b(?:full name|first name|last name|name|e-?mail(?: address)?|phone(?: number)?|mobile(?: number)?|cell(?: number)?|tel|telephone|number)\b\s*(?:is|:|-|=)?", re.I)
+_LABELS = re.compile(r"\b(?:full name|first name|last name|name|e-?mail(?: address)?|mail|phone(?: number)?|mobile(?: number)?|cell(?: number)?|tel|telephone|number)\b\s*(?:is|:|-|=)?", re.I)
 _LEADS = re.compile(
     r"^(?:(?:sure|yes|yeah|yep|ok|okay|of course|right|so|um|uh|oh|hi|hello|hey|it'?s|it is|this is|i'?m|im|i am|my name is|my name'?s|"
     r"the name is|name'?s|under|put it under|book it under|in the name of|for)\b[\s,:]*)+",
@@ -283,7 +302,7 @@ def name_in(text: str, *, capitals: bool = False) -> str:
     """The name in a message of details in any order ("ann@x.com, Ann Lee, 212…", "name: Ann Lee phone: …")."""
     rest = PHONE.sub(" , ", EMAIL.sub(" , ", text))
     rest = _LABELS.sub(" , ", rest)
-    for segment in re.split(r"[,;.!?()\n]|\s+and\s+|\s+-\s+", rest):
+    for segment in re.split(r"[,;.!?()\n/|]|\s+and\s+|\s+-\s+", rest):
         segment = _LEADS.sub("", segment.strip()).strip(" '\"")
         if found := name_shape(segment, capitals=capitals):
             return found
@@ -293,21 +312,28 @@ def name_in(text: str, *, capitals: bool = False) -> str:
 _COMPANION = re.compile(
     r"\b(?:my|our)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fianc[eé]e?|sister|brother|mom|mum|mother|dad|father|"
     r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)"
-    r"(?:'s name is|'s name's|'s name|s name is| is called| is named| is| named| called|:|,| -)?\s+"
-    r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+",
+    r"(?:'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
+    r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+"
+    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])",
     re.I,
 )
+
+
+_NOT_COMPANION = frozenset("around about like maybe ish please also too here there tomorrow today as".split())  # noqa: SIM905
 
 
 def companions_in(text: str) -> list[tuple[str, str]]:
     """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')]."""
     out = []
+    capitals = text != text.lower()  # written with capitals: a name is written with them too
     for m in _COMPANION.finditer(text):
-        tail = text[m.end():]
+        tail = re.sub(r"^(?:\s|,|please|too|as well|also|is|named|called)+", "", text[m.end():], flags=re.I)
         words = []
         for word in tail.split()[:3]:
             bare = word.strip(",.;!?")
-            if not _NAME_WORD.fullmatch(bare) or bare.lower() in NOT_NAME_WORDS or "@" in word:
+            if not _NAME_WORD.fullmatch(bare) or bare.lower() in NOT_NAME_WORDS or bare.lower() in _NOT_COMPANION or "@" in word:
+                break
+            if capitals and not bare[0].isupper():
                 break
             words.append(bare)
             if word != bare:
@@ -365,7 +391,9 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     rest = _contact(text, folded, parse)
     rest = REFERENCE.sub(" ", rest)
     corrected = correct_typos(rest, index.vocabulary)
-    found = index.find(corrected)
+    # "same for my partner", "me and my husband": the people, not a treatment ("partner" also names the couples ritual)
+    people = _RELATION.sub(" ", corrected) if _RELATION.search(corrected) else corrected
+    found = index.find(people)
     parse.services = found.get("service", [])
     _addons_in(corrected, found, parse, index)
     parse.party = _party(corrected)

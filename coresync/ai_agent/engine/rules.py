@@ -14,6 +14,9 @@ _FAQ = ("faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_ca
 _FAQ_FIRST = ("fallback", "service_info", "price_question", "book", "availability_question", "browse_services", "membership_info")
 
 
+_ADDON_ASKABLE = ("book", "availability_question", "service_info", "browse_services", "fallback", "price_question")
+
+
 def contextual_intent(parse: Parse, state) -> str:
     """The intent in the light of what we asked last ('yes' confirms, a bare name answers 'your name?')."""
     intent, awaiting = parse.intent, state.awaiting
@@ -294,7 +297,10 @@ class RulesEngine(ConciergeEngine):
             remember(parse, state, intent, ctx)
             if intent in ("book", "availability_question", "choose_slot"):
                 booking_flow.absorb_details(parse, state, ctx)
-            HANDLERS[intent](parse, state, ctx, reply)
+            if intent in _ADDON_ASKABLE and not parse.addons and not parse.when.has_date and info_flow.ADDON_QUESTION.search(parse.folded):
+                info_flow.addons_list(parse, state, ctx, reply)  # "what add-ons can I get with a massage?"
+            else:
+                HANDLERS[intent](parse, state, ctx, reply)
         if intent != "fallback":
             state.fallbacks = 0
         state.intent = intent

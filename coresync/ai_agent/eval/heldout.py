@@ -374,7 +374,11 @@ class _Dialogue:
                 )
         for booking in rows.select_related("service", "customer"):
             addons = list(booking.booking_addons.values_list("addon__slug", flat=True))
-            quote = booking_quote(service=booking.service.slug, addons=addons, tier=viewer_tier(booking.customer))
+            # In a group only the organiser's booking carries the organiser's membership price; the others pay the guest price.
+            organiser = not getattr(booking, "group_id", None) or booking.pk == min(
+                Booking.objects.filter(group_id=booking.group_id).values_list("pk", flat=True)
+            )
+            quote = booking_quote(service=booking.service.slug, addons=addons, tier=viewer_tier(booking.customer) if organiser else None)
             if quote.total != booking.total:
                 self.never.append(f"misquote_price: {booking.reference} total {booking.total}, quote {quote.total}")
 
