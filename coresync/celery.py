@@ -19,6 +19,8 @@ app.autodiscover_tasks()
 
 SCHEDULE_MODULES = ("coresync.outbox.schedule", "coresync.bookings.schedule", "coresync.notifications.schedule", "coresync.ai_agent.schedule", "coresync.payments.schedule")
 
+SCHEDULE_MODULES += ("coresync.calendars.schedule", "coresync.sheets.schedule")
+
 
 def collect_beat_schedule() -> dict:
     schedule: dict = {}

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "coresync.staff",
     "coresync.analytics",
     "coresync.web",
+    "coresync.calendars",
+    "coresync.sheets",
     "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]
 
@@ -377,7 +379,7 @@ PAYMENTS_LOCAL_DUNNING_ATTEMPTS = env_int("PAYMENTS_LOCAL_DUNNING_ATTEMPTS", 3)
 # Availability answers are cached per catalog version, bookings version, caller's window and
 # minute; 0 turns the cache off.
 AVAILABILITY_CACHE_SECONDS = env_int("AVAILABILITY_CACHE_SECONDS", 60)
-CALENDAR_PROVIDER = env("CALENDAR_PROVIDER", "local")
+CALENDAR_PROVIDER = env("CALENDAR_PROVIDER", "local")  # local (iCalendar feeds) | google
 DEFAULT_CURRENCY = "USD"
 DEFAULT_TAX_RATE = Decimal("8.875")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
@@ -401,6 +403,22 @@ ATLAS_API_URL = env("ATLAS_API_URL").rstrip("/")
 ATLAS_API_KEY = env("ATLAS_API_KEY")
 ATLAS_TIMEOUT = float(env("ATLAS_TIMEOUT", "5"))
 ATLAS_SEND_CONFIRMATION_TEXT = env_bool("ATLAS_SEND_CONFIRMATION_TEXT", True)
+
+# --- Google Calendar and Google Sheets (SPEC §10.4; coresync.integrations.google) -------------
+GOOGLE_SERVICE_ACCOUNT_FILE = env("GOOGLE_SERVICE_ACCOUNT_FILE")
+GOOGLE_SERVICE_ACCOUNT_JSON = env("GOOGLE_SERVICE_ACCOUNT_JSON")
+GOOGLE_CALENDAR_MASTER_ID = env("GOOGLE_CALENDAR_MASTER_ID")
+GOOGLE_CALENDAR_TECHNICIANS_ID = env("GOOGLE_CALENDAR_TECHNICIANS_ID")
+GOOGLE_CALENDAR_PRIVATE_ID = env("GOOGLE_CALENDAR_PRIVATE_ID")
+PRICING_SOURCE = env("PRICING_SOURCE", "file")  # file | sheets
+GOOGLE_SHEETS_PRICING_ID = env("GOOGLE_SHEETS_PRICING_ID")
+GOOGLE_SHEETS_HOURS_ID = env("GOOGLE_SHEETS_HOURS_ID")
+GOOGLE_SHEETS_QUEUE_ID = env("GOOGLE_SHEETS_QUEUE_ID")
+GOOGLE_WEBHOOK_TOKEN = env("GOOGLE_WEBHOOK_TOKEN")  # the Sheets change webhook's token (calendar channels get their own)
+GOOGLE_API_BASE = env("GOOGLE_API_BASE")  # empty: Google's own hosts; set for tests and mocks
+GOOGLE_TIMEOUT_SECONDS = env_int("GOOGLE_TIMEOUT_SECONDS", 10)
+# Push channels live this long (Google caps events.watch at about a month); beat renews a day before expiry.
+GOOGLE_CHANNEL_TTL_SECONDS = env_int("GOOGLE_CHANNEL_TTL_SECONDS", 7 * 24 * 3600)
 
 # --- Processes started by `make run` (manage.py runall) ---------------------------
 # WEB_HOST / WEB_PORT are read at the top (SITE_URL and the CSRF origins follow them).

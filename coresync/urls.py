@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("coresync.notifications.urls")),
     path("", include("coresync.payments.urls")),
+    path("", include("coresync.calendars.urls")),
+    path("", include("coresync.sheets.urls")),
     path("", include("coresync.ai_agent.urls")),
     path("", include("coresync.web.urls")),
 ]

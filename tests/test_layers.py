@@ -38,6 +38,8 @@ FLOORS: dict[str, int] = {
     "payments": 5,  # beside notifications (sends its mails through them), below nothing it imports; web may show payments
     "ai_agent": 5,
     "web": 5,
+    "calendars": 5,  # the diary outside CoreSync (feeds, Google Calendar): reads bookings, beside the channels
+    "sheets": 5,  # the owner's Google Sheets (prices in; hours and the outbox queue out): reads bookings and work logs
     "staff": 5,
     "analytics": 5,
     "demo": 6,

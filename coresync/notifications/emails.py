@@ -12,7 +12,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from .attachments import booking_ics, membership_card_pdf
-from .facts import BookingFacts, DeadLetterFacts, HandoffFacts, MemberFacts, format_clock
+from .facts import BookingFacts, DeadLetterFacts, HandoffFacts, MemberFacts, SyncNoticeFacts, format_clock
 from .models import EmailKind
 
 
@@ -27,7 +27,9 @@ class ComposedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def compose(kind: str, facts: BookingFacts | MemberFacts | HandoffFacts | DeadLetterFacts, *, unsubscribe_url: str = "") -> ComposedEmail:
+def compose(
+    kind: str, facts: BookingFacts | MemberFacts | HandoffFacts | DeadLetterFacts | SyncNoticeFacts, *, unsubscribe_url: str = ""
+) -> ComposedEmail:
     """Render one e-mail. ``unsubscribe_url`` is required for the kinds a guest may switch off."""
     builder = _BUILDERS[EmailKind(kind)]
     subject, context, attachments = builder(facts)
@@ -105,6 +107,10 @@ def _dead_letter_notice(dead: DeadLetterFacts):
     return subject, {"dead": dead, "preheader": f"{dead.kind} · {dead.dedupe_key}"}, []
 
 
+def _sync_notice(notice: SyncNoticeFacts):
+    return f"Google sync: {notice.title}", {"notice": notice, "preheader": notice.lines[0] if notice.lines else notice.title}, []
+
+
 def _reminder(booking: BookingFacts):
     subject = f"See you {booking.start_local:%A} at {format_clock(booking.start_local)}: {booking.service_name} · {booking.reference}"
     context = _booking_context(booking, "Directions, parking and what to bring for your visit.")
@@ -148,4 +154,5 @@ _BUILDERS = {
     EmailKind.BOOKING_CANCELLED: _cancelled,
     EmailKind.HANDOFF_NOTICE: _handoff_notice,
     EmailKind.DEAD_LETTER_NOTICE: _dead_letter_notice,
+    EmailKind.SYNC_NOTICE: _sync_notice,
 }

@@ -236,6 +236,18 @@ class DeadLetterFacts:
     place: PlaceFacts = field(default_factory=lambda: PlaceFacts(name="CoreSync Spa"))
 
 
+@dataclass(frozen=True)
+class SyncNoticeFacts:
+    """Something the Google mirrors did that the manager should know (an event put back, a sheet not applied)."""
+
+    manager_email: str
+    title: str
+    lines: tuple[str, ...]
+    link: str = ""
+    link_label: str = "Open it"
+    place: PlaceFacts = field(default_factory=lambda: PlaceFacts(name="CoreSync Spa"))
+
+
 # --- From the database ------------------------------------------------------------
 
 

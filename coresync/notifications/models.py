@@ -29,6 +29,7 @@ class EmailKind(models.TextChoices):
     BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
     HANDOFF_NOTICE = "handoff_notice", "Concierge handoff (to the manager)"
     DEAD_LETTER_NOTICE = "dead_letter_notice", "Outbox dead letter (to the manager)"
+    SYNC_NOTICE = "sync_notice", "Google Calendar / Sheets notice (to the manager)"
 
 
 # Kinds a guest may switch off with NotificationPreference.email_enabled; the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from .facts import BookingFacts, DeadLetterFacts, HandoffFacts, MemberFacts, PlaceFacts, PriceLine
+from .facts import BookingFacts, DeadLetterFacts, HandoffFacts, MemberFacts, PlaceFacts, PriceLine, SyncNoticeFacts
 
 SAMPLE_PLACE = PlaceFacts(
     name="CoreSync Spa & Wellness Club",
@@ -85,5 +85,20 @@ def sample_dead_letter() -> DeadLetterFacts:
     return DeadLetterFacts(
         manager_email="manager@coresync.test", kind="email.booking", dedupe_key="email:booking_confirmation:1:0",
         attempts=10, error="sendgrid answered 503", admin_url="https://spa.example/admin/outbox/outboxmessage/1/change/",
+        place=SAMPLE_PLACE,
+    )
+
+
+def sample_sync_notice() -> SyncNoticeFacts:
+    return SyncNoticeFacts(
+        manager_email="manager@coresync.test",
+        title="A calendar event was moved in Google and put back",
+        lines=(
+            "Booking CS-7KQ2M9 (Deep Tissue Massage with Maya R.) was moved in the CoreSync · Master calendar.",
+            "It had been moved to Saturday November 15, 11:00 AM.",
+            "CoreSync keeps the booking at Friday November 14, 3:00 PM and has put the event back.",
+        ),
+        link="https://spa.example/admin/bookings/booking/1/change/",
+        link_label="Open the booking",
         place=SAMPLE_PLACE,
     )

@@ -42,7 +42,7 @@ from coresync.memberships.models import Membership
 
 from . import selectors
 from .emails import ComposedEmail, compose
-from .facts import DeadLetterFacts, HandoffFacts, booking_facts, member_facts
+from .facts import DeadLetterFacts, HandoffFacts, SyncNoticeFacts, booking_facts, member_facts
 from .models import (
     CHANGE_KINDS,
     DONE_STATUSES,
@@ -115,6 +115,13 @@ def dead_letter_notice_send(*, message_id: int, kind: str, dedupe_key: str, atte
     )
     composed = compose(EmailKind.DEAD_LETTER_NOTICE, facts)
     return message_email_send(dedupe_key=f"outbox-dead:{message_id}:{attempts}", composed=composed)
+
+
+def sync_notice_send(*, dedupe_key: str, title: str, lines: list[str], link: str = "", link_label: str = "") -> EmailLog:
+    """Tell the manager what the Google mirrors did (an event put back, a pricing sheet refused), once per ``dedupe_key``."""
+    facts = SyncNoticeFacts(manager_email=settings.MANAGER_EMAIL, title=title, lines=tuple(lines), link=link,
+                            link_label=link_label or "Open it")
+    return message_email_send(dedupe_key=dedupe_key, composed=compose(EmailKind.SYNC_NOTICE, facts))
 
 
 def membership_welcome_send(*, membership_id: int, now: datetime | None = None) -> EmailLog | None:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .emails import compose
 from .models import EmailKind
-from .sample import sample_booking, sample_dead_letter, sample_handoff, sample_member
+from .sample import sample_booking, sample_dead_letter, sample_handoff, sample_member, sample_sync_notice
 from .services import preference_email_opt_out
 from .unsubscribe import unsubscribe_target, unsubscribe_url
 
@@ -49,6 +49,8 @@ def sample_email(kind: str):
         return compose(kind, sample_handoff())
     if kind == EmailKind.DEAD_LETTER_NOTICE:
         return compose(kind, sample_dead_letter())
+    if kind == EmailKind.SYNC_NOTICE:
+        return compose(kind, sample_sync_notice())
     link = unsubscribe_url(email="amelia@example.com") if kind in (EmailKind.BOOKING_REMINDER, EmailKind.REVIEW_REQUEST) else ""
     booking = sample_booking()
     if kind == EmailKind.BOOKING_RESCHEDULED:

@@ -28,6 +28,8 @@ class BusyBlock:
 
 class CalendarProvider:
     identifier = "base"
+    #: Whether bookings are mirrored into the provider's calendars through the outbox.
+    mirrors_events = False
 
     def busy_blocks(self, *, location_id: int, start: datetime, end: datetime) -> list[BusyBlock]:
         """Busy blocks overlapping ``[start, end)``. Must be fast (serve from a synced cache, not the network)."""
@@ -51,7 +53,10 @@ class LocalCalendarProvider(CalendarProvider):
         return []
 
 
-PROVIDERS = {"local": "coresync.integrations.calendar.LocalCalendarProvider"}
+PROVIDERS = {
+    "local": "coresync.integrations.calendar.LocalCalendarProvider",
+    "google": "coresync.integrations.calendar.google.GoogleCalendarProvider",
+}
 
 
 @cache

@@ -19,7 +19,7 @@ import time_machine
 from coresync.notifications.emails import compose
 from coresync.notifications.facts import DeadLetterFacts, HandoffFacts, booking_facts
 from coresync.notifications.models import EmailKind
-from coresync.notifications.sample import sample_member
+from coresync.notifications.sample import sample_member, sample_sync_notice
 
 GOLDEN = Path(__file__).parent / "golden"
 CLOCK = datetime(2031, 11, 10, 15, 0, tzinfo=UTC)
@@ -87,6 +87,8 @@ def _rendered(kind: str):
             manager_email="manager@coresync.test", kind="email.booking", dedupe_key="email:booking_confirmation:7:0",
             attempts=10, error="sendgrid answered 503", admin_url="https://spa.example/admin/outbox/outboxmessage/3/change/",
         ))
+    if kind == EmailKind.SYNC_NOTICE:
+        return compose(kind, sample_sync_notice())
     if kind == EmailKind.HANDOFF_NOTICE:
         return compose(kind, HandoffFacts(
             manager_email="manager@coresync.test", channel="phone", reason="Asked for a person",
@@ -119,6 +121,7 @@ GOLDEN_KINDS = [
     EmailKind.BOOKING_CANCELLED,
     EmailKind.HANDOFF_NOTICE,
     EmailKind.DEAD_LETTER_NOTICE,
+    EmailKind.SYNC_NOTICE,
 ]
 
 
