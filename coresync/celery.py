@@ -17,7 +17,7 @@ app = Celery("coresync")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-SCHEDULE_MODULES = ("coresync.outbox.schedule", "coresync.bookings.schedule", "coresync.notifications.schedule", "coresync.ai_agent.schedule", "coresync.payments.schedule")
+SCHEDULE_MODULES = ("coresync.outbox.schedule", "coresync.bookings.schedule", "coresync.notifications.schedule", "coresync.ai_agent.schedule", "coresync.waitlist.schedule", "coresync.staff.schedule", "coresync.payments.schedule")
 
 SCHEDULE_MODULES += ("coresync.calendars.schedule", "coresync.sheets.schedule")
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "coresync.payments",
     "coresync.staff",
     "coresync.analytics",
+    "coresync.waitlist",
     "coresync.web",
     "coresync.calendars",
     "coresync.sheets",
@@ -358,6 +359,7 @@ OUTBOX_CLAIM_SECONDS = env_int("OUTBOX_CLAIM_SECONDS", 300)
 
 # --- Booking rules (defaults; per-location values live in the database) ------------
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
+WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a freed time is held for the guest it is offered to
 BOOKING_PAYMENT_MODE = env("BOOKING_PAYMENT_MODE", "on_site")  # on_site | online
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 

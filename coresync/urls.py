@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("coresync.payments.api.urls")),
     path("", include("coresync.staff.api.urls")),
     path("", include("coresync.analytics.api.urls")),
+    path("", include("coresync.waitlist.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("coresync.calendars.urls")),
     path("", include("coresync.sheets.urls")),
     path("", include("coresync.ai_agent.urls")),
+    path("", include("coresync.waitlist.urls")),
     path("", include("coresync.web.urls")),
 ]
 

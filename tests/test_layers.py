@@ -42,6 +42,7 @@ FLOORS: dict[str, int] = {
     "sheets": 5,  # the owner's Google Sheets (prices in; hours and the outbox queue out): reads bookings and work logs
     "staff": 5,
     "analytics": 5,
+    "waitlist": 5,
     "demo": 6,
 }
 # Known edges being removed by their owners, each with its reason: (importer, imported).

@@ -92,4 +92,6 @@ def test_only_the_public_operations_are_open_to_anonymous_callers(db):
         "POST /api/v1/bookings/{reference}/pay/",  # a guest pays with reference + e-mail
         "GET /api/v1/chat/",  # a guest resumes their own chat session (history of a session id they hold)
         "POST /api/v1/chat/",
+        "POST /api/v1/waitlist/",  # a guest joins the waitlist with a name and an e-mail
+        "DELETE /api/v1/waitlist/{id}/",  # left with the token given at joining (or as the owner)
     }

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class WaitlistConfig(AppConfig):
+    """Guests and members waiting for a time; a freed slot is offered to the first match with a short hold."""
+
+    name = "coresync.waitlist"
+    label = "waitlist"
+    verbose_name = "Waitlist"
+
+    def ready(self) -> None:
+        from . import outbox_handlers, receivers  # noqa: F401  (registers the handlers; connects booking_changed)
