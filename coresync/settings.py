@@ -321,12 +321,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_SSL:
     EMAIL_USE_TLS = False  # implicit TLS (port 465) and STARTTLS exclude each other
-EMAIL_BACKEND = env(
-    "EMAIL_BACKEND",
-    "coresync.integrations.sendgrid.backend.SendGridBackend" if env("SENDGRID_API_KEY")
-    else "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
-    else "coresync.core.mail.FileAndConsoleBackend",
-)  # fmt: skip
+# Chosen like every provider (payments, calendar, accounting): EMAIL_PROVIDER names it, the
+# vendor when its key is set, the useful local default (var/mail/ + console) otherwise.
+EMAIL_PROVIDERS = {
+    "local": "coresync.core.mail.FileAndConsoleBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "sendgrid": "coresync.integrations.sendgrid.backend.SendGridBackend",
+}
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", "sendgrid" if env("SENDGRID_API_KEY") else "smtp" if EMAIL_HOST else "local")
+EMAIL_BACKEND = env("EMAIL_BACKEND", EMAIL_PROVIDERS.get(EMAIL_PROVIDER, EMAIL_PROVIDER))
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CoreSync Spa <concierge@coresync.test>")
 MANAGER_EMAIL = env("MANAGER_EMAIL", "manager@coresync.test")

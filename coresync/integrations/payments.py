@@ -4,8 +4,7 @@ Domain code asks ``payment_provider()`` and never imports a vendor SDK. Two
 implementations: ``local`` (the built-in test gateway of ``coresync.payments``:
 a hosted card page on our own site taking Stripe's test numbers, so the paid flow
 runs offline) and ``stripe`` (``coresync.integrations.stripe``, the official SDK).
-Each registers itself with ``payment_provider_register``; ``PAYMENT_PROVIDER``
-chooses. Vendor objects never leak inward: every hook answers with the dataclasses
+``PAYMENT_PROVIDER`` chooses, through the one ``ProviderRegistry`` every seam uses. Vendor objects never leak inward: every hook answers with the dataclasses
 below, and every mutating hook takes the ``idempotency_key`` its caller persisted
 *before* the call, so a retry after a timeout never charges twice.
 """
@@ -15,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from coresync.core.errors import ApplicationError, ProviderError
+from coresync.integrations.common.registry import ProviderRegistry
 
 __all__ = [
     "AuthenticationRequired", "CardDeclined", "CardInfo", "IntentResult", "PaymentProvider", "ProviderError",
@@ -166,25 +164,23 @@ class PaymentProvider:
         raise NotImplementedError
 
 
-_REGISTRY: dict[str, Callable[[], PaymentProvider]] = {}
-_INSTANCES: dict[str, PaymentProvider] = {}
+PAYMENTS: ProviderRegistry[PaymentProvider] = ProviderRegistry(
+    "payment",
+    setting="PAYMENT_PROVIDER",
+    providers={"stripe": "coresync.integrations.stripe.client.StripePaymentProvider"},
+    settings_prefixes=("STRIPE_",),
+)  # "local" lives above the seam (coresync.payments.gateway: it has a page) and registers itself
 
 
 def payment_provider_register(identifier: str, factory: Callable[[], PaymentProvider]) -> None:
-    _REGISTRY[identifier] = factory
-    _INSTANCES.pop(identifier, None)
+    PAYMENTS.register(identifier, factory)
 
 
 def payment_provider(identifier: str | None = None) -> PaymentProvider:
     """The configured provider (``PAYMENT_PROVIDER``), or the one named: e.g. the provider that took a payment."""
-    name = identifier or settings.PAYMENT_PROVIDER
-    if name not in _INSTANCES:
-        if name not in _REGISTRY:
-            raise ProviderError(f"payment provider {name!r} is not registered", provider=name)
-        _INSTANCES[name] = _REGISTRY[name]()
-    return _INSTANCES[name]
+    return PAYMENTS.get(identifier)
 
 
 def payment_provider_reset() -> None:
-    """Forget built providers (tests that change settings)."""
-    _INSTANCES.clear()
+    """Forget built providers (done by itself when a ``PAYMENT_PROVIDER`` or ``STRIPE_*`` setting changes)."""
+    PAYMENTS.reset()

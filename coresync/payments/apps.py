@@ -7,6 +7,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from coresync.integrations.stripe import client  # noqa: F401  (registers the "stripe" provider)
-
         from . import gateway, receivers  # noqa: F401  (registers the "local" provider; connects the receivers)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from coresync.core.errors import ApplicationError
+from coresync.integrations.openai.client import openai_client
 
 from . import llm_tools
 from .base import ConciergeEngine, EngineTurn, Reply, TurnContext
@@ -159,14 +160,7 @@ class LLMEngine(ConciergeEngine):
     @property
     def client(self):
         if self._client is None:
-            from openai import OpenAI
-
-            self._client = OpenAI(
-                api_key=settings.AI_LLM_API_KEY or "local",  # local servers (llama.cpp, vLLM, Ollama) take any key
-                base_url=settings.AI_LLM_BASE_URL or None,
-                timeout=settings.AI_LLM_TIMEOUT,
-                max_retries=0,
-            )
+            self._client = openai_client()
         return self._client
 
     def respond(self, *, text: str, state, ctx: TurnContext) -> EngineTurn:

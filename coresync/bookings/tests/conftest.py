@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from coresync.integrations.calendar import calendar_provider
-
 from .support import small_spa
 
 
@@ -28,8 +26,6 @@ class ListCalendarProvider:
 def external_busy(settings):
     """A list of ``BusyBlock`` that the calendar provider reports (settings.CALENDAR_PROVIDER points at it)."""
     settings.CALENDAR_PROVIDER = f"{__name__}.ListCalendarProvider"
-    calendar_provider.cache_clear()
     ListCalendarProvider.blocks = []
     yield ListCalendarProvider.blocks
     ListCalendarProvider.blocks = []
-    calendar_provider.cache_clear()

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from coresync.integrations.common.registry import ProviderRegistry
 
 
 @dataclass(frozen=True)
@@ -53,15 +51,19 @@ class LocalCalendarProvider(CalendarProvider):
         return []
 
 
-PROVIDERS = {
-    "local": "coresync.integrations.calendar.LocalCalendarProvider",
-    "google": "coresync.integrations.calendar.google.GoogleCalendarProvider",
-}
+CALENDARS: ProviderRegistry[CalendarProvider] = ProviderRegistry(
+    "calendar",
+    setting="CALENDAR_PROVIDER",
+    providers={
+        "local": "coresync.integrations.calendar.LocalCalendarProvider",
+        "google": "coresync.integrations.calendar.google.GoogleCalendarProvider",
+    },
+    settings_prefixes=("GOOGLE_",),
+)
 
 
-@cache
 def calendar_provider() -> CalendarProvider:
-    return import_string(PROVIDERS.get(settings.CALENDAR_PROVIDER, settings.CALENDAR_PROVIDER))()
+    return CALENDARS.get()
 
 
 def calendar_version() -> str:

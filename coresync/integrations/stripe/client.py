@@ -28,7 +28,6 @@ from coresync.integrations.payments import (
     RefundResult,
     SetupResult,
     SubscriptionResult,
-    payment_provider_register,
 )
 
 logger = logging.getLogger("coresync.http")
@@ -268,5 +267,3 @@ def _invoice_subscription(invoice) -> str:
     details = parent.get("subscription_details") or {}
     return _id(details.get("subscription"))
 
-
-payment_provider_register("stripe", StripePaymentProvider)
