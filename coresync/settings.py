@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "coresync.core.middleware.RequestSizeLimitMiddleware",
+    "coresync.core.middleware.SnapshotVersionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -246,7 +247,7 @@ BOOKING_RATE_LIMIT = env("BOOKING_RATE_LIMIT", "100/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a bad credential a 401, not a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "coresync.memberships.authentication.TokenAuthentication",  # DRF's, with the member's tier in the same query
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Closed by default: every public endpoint says so itself (permission_classes = [AllowAny]).

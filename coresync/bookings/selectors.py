@@ -11,7 +11,6 @@ there are.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Func, IntegerField, Q
 from django.utils import timezone
@@ -30,7 +28,7 @@ from django.utils import timezone
 from coresync.catalog.selectors import VERSION_KEY as CATALOG_VERSION_KEY
 from coresync.catalog.selectors import AddOnInfo, CatalogSnapshot, LocationInfo, ServiceInfo, catalog_snapshot, epoch_minutes
 from coresync.core.errors import NotFound, ValidationFailed
-from coresync.core.snapshots import current_versions
+from coresync.core.snapshots import bump_version, current_versions, version_key
 from coresync.integrations.calendar import calendar_provider, calendar_version
 from coresync.memberships.selectors import TIERS_VERSION_KEY, TierInfo, TierSnapshot, membership_tier_for, tiers_snapshot
 from coresync.technicians.selectors import SCHEDULE_VERSION_KEY, ScheduleSnapshot, schedule_snapshot
@@ -39,7 +37,7 @@ from .availability import LocalClock, RoomCalendar, SlotQuery, TechnicianCalenda
 from .models import ACTIVE_Q, Booking
 
 MAX_RANGE_DAYS = 120
-BOOKINGS_VERSION_KEY = "bookings:version"
+BOOKINGS_VERSION_KEY = version_key("bookings:version")
 
 
 def bookings_version() -> str:
@@ -49,8 +47,8 @@ def bookings_version() -> str:
 
 def bookings_invalidate() -> None:
     """Retire cached availability: now (for this transaction's own reads) and again after commit."""
-    cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(BOOKINGS_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    bump_version(BOOKINGS_VERSION_KEY)
+    transaction.on_commit(lambda: bump_version(BOOKINGS_VERSION_KEY))
 
 
 def availability_versions() -> tuple[str, ...]:

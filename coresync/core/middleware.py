@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from .api import error_body
+from .snapshots import versions_memo
 
 
 def request_too_large() -> JsonResponse:
@@ -53,3 +54,26 @@ class RequestSizeLimitMiddleware:
         if _declared_too_large(request):
             return request_too_large()
         return await self.get_response(request)
+
+
+class SnapshotVersionsMiddleware:
+    """Each read model's version is read from the cache once per request (``snapshots.versions_memo``)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
+        with versions_memo():
+            return self.get_response(request)
+
+    async def _acall(self, request):
+        with versions_memo():
+            return await self.get_response(request)

@@ -10,6 +10,12 @@ Several read models are often needed together (availability reads the catalog,
 the technicians' schedules and the membership tiers): ``current_versions`` reads
 all their versions in one cache round trip, and ``get(version=...)`` takes one
 already read.
+
+Within one request (``versions_memo``, opened by ``SnapshotVersionsMiddleware``)
+each version is read from the cache once: a booking used to ask four times (the
+catalog, the tiers twice, the schedule), a round trip each. The request's own
+changes update the memo, so it always sees what it wrote; other processes'
+changes are seen by the next request, as they would be a millisecond later anyway.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
@@ -26,25 +34,68 @@ from django.db import transaction
 T = TypeVar("T")
 
 
+_MEMO: ContextVar[dict[str, str] | None] = ContextVar("coresync_snapshot_versions", default=None)
+_KNOWN: dict[str, None] = {}  # every version key a read model declared: a memo's first read fetches them all at once
+
+
+def version_key(key: str) -> str:
+    """Declare a version key (each ``VersionedSnapshot`` does), so one request reads all of them in one round trip."""
+    _KNOWN.setdefault(key, None)
+    return key
+
+
+@contextmanager
+def versions_memo() -> Iterator[None]:
+    """Read each version from the cache at most once inside the block (one request, one chat turn)."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def current_versions(*keys: str) -> list[str]:
     """The versions under ``keys`` (in order), in one cache round trip when they all exist.
 
     A missing version is created with ``add`` so that concurrent first readers agree on one.
     """
-    found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
-    if missing:
-        for key in missing:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-        found.update(cache.get_many(missing))
-    return [found.get(key) or uuid.uuid4().hex for key in keys]
+    memo = _MEMO.get()
+    if memo is None:
+        wanted = list(keys)
+    elif not memo:
+        wanted = list(dict.fromkeys([*keys, *_KNOWN]))  # the request's first read: every known version in one trip
+    else:
+        wanted = [key for key in keys if key not in memo]
+    found = dict(memo or {})
+    if wanted:
+        found.update(cache.get_many(wanted))
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            for key in missing:
+                cache.add(key, uuid.uuid4().hex, timeout=None)
+            found.update(cache.get_many(missing))
+    versions = [found.get(key) or uuid.uuid4().hex for key in keys]
+    if memo is not None:
+        memo.update({key: found[key] for key in wanted if found.get(key)})
+        memo.update(zip(keys, versions, strict=True))
+    return versions
+
+
+def bump_version(key: str) -> str:
+    """A new version under ``key``: every process (and this request, at once) sees the change."""
+    version = uuid.uuid4().hex
+    cache.set(key, version, timeout=None)
+    memo = _MEMO.get()
+    if memo is not None:
+        memo[key] = version
+    return version
 
 
 class VersionedSnapshot(Generic[T]):
     """One read model: ``load(version)`` builds it, ``get()`` returns the current one (zero queries when warm)."""
 
     def __init__(self, key: str, load: Callable[[str], T], *, max_age: Callable[[], float]):
-        self.key = key
+        self.key = version_key(key)
         self._load = load
         self._max_age = max_age
         self._lock = threading.Lock()
@@ -67,7 +118,7 @@ class VersionedSnapshot(Generic[T]):
 
     def invalidate(self) -> None:
         """Make every process rebuild on its next read."""
-        cache.set(self.key, uuid.uuid4().hex, timeout=None)
+        bump_version(self.key)
         self._entry = None
 
     def invalidate_on_commit(self, **_signal_kwargs) -> None:

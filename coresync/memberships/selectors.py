@@ -74,17 +74,19 @@ def tiers_invalidate_on_commit(**_signal_kwargs) -> None:
     _snapshot.invalidate_on_commit()
 
 
+TIER_ID_ATTRIBUTE = "_coresync_tier_id"  # set by the first read, or by the token authentication that read it with the token
+
+
 def membership_tier_id_for(user) -> int | None:
     """The id of ``user``'s active membership tier, or None (one query, remembered on the user object)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if not hasattr(user, "_coresync_tier_id"):
+    if not hasattr(user, TIER_ID_ATTRIBUTE):
         from coresync.memberships.models import Membership
 
-        user._coresync_tier_id = (
-            Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values_list("tier_id", flat=True).first()
-        )
-    return user._coresync_tier_id
+        tier_id = Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values_list("tier_id", flat=True).first()
+        setattr(user, TIER_ID_ATTRIBUTE, tier_id)
+    return getattr(user, TIER_ID_ATTRIBUTE)
 
 
 def membership_tier_for(user, *, tiers: TierSnapshot | None = None) -> TierInfo | None:
