@@ -34,7 +34,7 @@ from coresync.memberships.selectors import TIERS_VERSION_KEY, TierInfo, TierSnap
 from coresync.technicians.selectors import SCHEDULE_VERSION_KEY, ScheduleSnapshot, schedule_snapshot
 
 from .availability import LocalClock, RoomCalendar, SlotQuery, TechnicianCalendar, find_slot_arrays, iso_local
-from .models import ACTIVE_Q, Booking
+from .models import ACTIVE_Q, RELEASED_STATUSES, Booking
 
 MAX_RANGE_DAYS = 120
 BOOKINGS_VERSION_KEY = version_key("bookings:version")
@@ -220,6 +220,12 @@ def busy_intervals(
     takes arrays as they are, so nothing per booking happens in Python after the
     driver has parsed the rows.
     """
+    if connection.vendor == "postgresql":
+        excluded = list(exclude_booking_id) if isinstance(exclude_booking_id, tuple) else [exclude_booking_id] if exclude_booking_id else []
+        with connection.cursor() as cursor:
+            cursor.execute(_BUSY_SQL_POSTGRESQL, [list(RELEASED_STATUSES), end, start, list(technician_ids), list(room_ids), excluded])
+            fetched = cursor.fetchall()
+        return _busy_from_rows(fetched, technician_ids, room_ids)
     rows = (
         Booking.objects.filter(ACTIVE_Q, start__lt=end, blocked_until__gt=start)
         .filter(Q(technician_id__in=technician_ids) | Q(room_id__in=room_ids))
@@ -233,6 +239,21 @@ def busy_intervals(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
+    return _busy_from_rows(fetched, technician_ids, room_ids)
+
+
+# ``busy_intervals``' one query on PostgreSQL: the filter the ORM builds on SQLite, with arrays for the id lists.
+# Building it through the ORM cost ≈ 1 ms of CPU per call (two thirds of a contested booking's check); with
+# arrays the text is the same for every call, so psycopg also prepares it once per connection. The two paths
+# are pinned to the same answers by the availability tests, which CI runs on both databases.
+_BUSY_SQL_POSTGRESQL = (
+    "SELECT technician_id, room_id, (EXTRACT(EPOCH FROM start)::bigint / 60), (EXTRACT(EPOCH FROM blocked_until)::bigint / 60)"
+    " FROM bookings_booking WHERE NOT (status = ANY(%s)) AND start < %s AND blocked_until > %s"
+    " AND (technician_id = ANY(%s) OR room_id = ANY(%s)) AND NOT (id = ANY(%s))"
+)
+
+
+def _busy_from_rows(fetched, technician_ids, room_ids) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     if not fetched:
         return {t: _NO_PAIRS for t in technician_ids}, {r: _NO_PAIRS for r in room_ids}
     table = np.array(fetched, dtype=np.int64)
