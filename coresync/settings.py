@@ -309,7 +309,9 @@ CELERY_LONGEST_COUNTDOWN_SECONDS = 900  # the longest retry countdown any task u
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "coresync.core.beat:SingleBeatScheduler"  # django-celery-beat's, behind a leader lease in Redis
+# Seconds a beat's leadership lasts without renewal: a standby beat takes over within this after the leader dies.
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             commands["worker"] = [os.path.join(bin_dir, "celery"), "-A", "coresync", "worker", "--loglevel", "INFO",
                                   "--concurrency", str(settings.WORKER_CONCURRENCY), "--hostname", "coresync@%h"]
             commands["beat"] = [os.path.join(bin_dir, "celery"), "-A", "coresync", "beat", "--loglevel", "INFO",
-                                "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+                                "--scheduler", settings.CELERY_BEAT_SCHEDULER]
         self._banner(host, port)
         # Fixed argument lists of our own executables; no shell, no user input.
         children = {name: subprocess.Popen(cmd, env=child_environment(host, port)) for name, cmd in commands.items()}  # noqa: S603

@@ -1,0 +1,98 @@
+"""Celery beat that runs once however many machines start it.
+
+Every web machine may run ``manage.py runall`` (web, worker and beat); beat must
+still send each scheduled job once. ``SingleBeatScheduler`` is django-celery-beat's
+database scheduler behind a leader lease in Redis: the beat holding the lease
+sends, the others stand by and take over within ``BEAT_LEASE_SECONDS`` when the
+leader stops renewing (a crash, a machine gone). The lease is a token under one
+key, set with NX and a time-to-live and renewed only by its holder (a Lua
+compare-and-extend), so two beats never both believe they lead. Without Redis
+(the embedded default: one machine) every beat leads. The jobs themselves stay
+idempotent (claims, unique keys): the lease avoids waste, it is not what keeps
+data right.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django_celery_beat.schedulers import DatabaseScheduler
+
+logger = logging.getLogger("coresync.beat")
+
+LEASE_KEY = "coresync:beat:leader"
+_EXTEND = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+class BeatLease:
+    """A renewable lease under ``LEASE_KEY``: ``held()`` takes or renews it and says whether this process leads."""
+
+    def __init__(self, client=None, *, seconds: float | None = None, token: str | None = None):
+        self.client = client
+        self.seconds = seconds or settings.BEAT_LEASE_SECONDS
+        self.token = token or f"{uuid.uuid4().hex}"
+        self.leading: bool | None = None  # unknown until the first look: the first answer is logged either way
+        self._extend = client.register_script(_EXTEND) if client is not None else None
+
+    @classmethod
+    def from_settings(cls) -> BeatLease:
+        if not settings.REDIS_URL:
+            return cls(None)
+        import redis
+
+        return cls(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2))
+
+    def held(self) -> bool:
+        if self.client is None:
+            return True
+        ttl = int(self.seconds * 1000)
+        try:
+            if self.leading and self._extend(keys=[LEASE_KEY], args=[self.token, ttl]):
+                return True
+            took = bool(self.client.set(LEASE_KEY, self.token, nx=True, px=ttl))
+        except Exception as error:  # Redis away: stop sending rather than risk two leaders; the lease expires anyway
+            logger.warning("beat lease unavailable (%s): standing by", error)
+            took = False
+        if took != self.leading:
+            logger.info("beat %s", "leads: sending scheduled jobs" if took else "stands by: another beat leads")
+        self.leading = took
+        return took
+
+    def release(self) -> None:
+        if self.client is not None and self.leading:
+            try:
+                if self.client.get(LEASE_KEY) == self.token.encode():
+                    self.client.delete(LEASE_KEY)
+            except Exception:  # noqa: S110 - best effort: the lease expires on its own
+                pass
+        self.leading = False
+
+
+class SingleBeatScheduler(DatabaseScheduler):
+    """django-celery-beat's scheduler that sends only while it holds the beat lease."""
+
+    def __init__(self, *args, **kwargs):
+        self.lease = BeatLease.from_settings()
+        self._checked_at = 0.0
+        super().__init__(*args, **kwargs)
+
+    def tick(self, *args, **kwargs) -> float:
+        now = time.monotonic()
+        if now - self._checked_at >= self.lease.seconds / 3 or not self.lease.leading:
+            self.lease.held()
+            self._checked_at = now
+        if not self.lease.leading:
+            return min(self.lease.seconds / 3, self.max_interval)
+        return min(super().tick(*args, **kwargs), self.lease.seconds / 3)
+
+    def close(self) -> None:
+        self.lease.release()
+        super().close()
