@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed static test test-fast lint eval bench clean
+.PHONY: run install migrate seed static test test-fast lint eval bench scaleout clean
 
 $(BIN)/python:
 	@echo "==> creating $(VENV)"
@@ -53,6 +53,11 @@ test: install $(AXE)
 
 test-fast: install
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not browser and not slow and not perf"
+
+# Two web processes, two workers and two beats behind HAProxy on one PostgreSQL + Redis: drives bookings and a
+# chat through the balancer, restarts a web process and kills the leading beat, checks 0 overlaps and 0 lost e-mails.
+scaleout: install
+	$(BIN)/python deploy/scaleout.py
 
 lint: install
 	$(BIN)/ruff check .
