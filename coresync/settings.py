@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "coresync.web",
     "coresync.calendars",
     "coresync.sheets",
+    "coresync.privacy",  # a customer's data exported or erased (reads and anonymises every app's rows)
     "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]
 

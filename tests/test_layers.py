@@ -8,6 +8,7 @@ The house, ground floor first (docs/architecture.md):
     memberships, technicians               tiers and members; who works when (the scheduling read model)
     bookings                               combines catalog + schedules + tiers; the booking services
     notifications, ai_agent, web           the channels people see
+    privacy                                a customer's data exported or erased across every app
     demo                                   the demo spa's seeding and ``runall``: may import every app
 
 Every ``import`` and ``from ... import`` of each ``coresync.<app>`` package counts,
@@ -43,7 +44,8 @@ FLOORS: dict[str, int] = {
     "staff": 5,
     "analytics": 5,
     "waitlist": 5,
-    "demo": 6,
+    "privacy": 6,  # a customer's data across every app: exported or anonymised in one place
+    "demo": 7,
 }
 # Known edges being removed by their owners, each with its reason: (importer, imported).
 # Empty: add an entry only with a comment naming the work that removes it.
