@@ -58,10 +58,14 @@ def calendars_setup(*, client: GoogleCalendarClient | None = None, time_zone: st
     """Create or find Master, Technicians and Private; an id given in settings wins. Returns ``{key: calendar id}``."""
     client = _client(client)
     found = {}
+    existing = None
     for key in layout.SHARED_CALENDARS:
-        calendar_id = getattr(settings, CONFIGURED_IDS[key]) or client.calendar_find_or_create(
-            summary=layout.CALENDAR_TITLES[key], time_zone=time_zone
-        )
+        calendar_id = getattr(settings, CONFIGURED_IDS[key])
+        if not calendar_id:
+            existing = client.calendars_by_summary() if existing is None else existing  # one listing for the three
+            calendar_id = existing.get(layout.CALENDAR_TITLES[key]) or client.calendar_create(
+                summary=layout.CALENDAR_TITLES[key], time_zone=time_zone
+            )
         MirroredCalendar.objects.update_or_create(key=key, defaults={"calendar_id": calendar_id})
         found[key] = calendar_id
     for technician in Technician.objects.filter(active=True).exclude(calendar_id=""):

@@ -169,19 +169,25 @@ class GoogleCalendarClient:
         logger.info("google calendar %s → ok (%.0f ms)", what, (time.monotonic() - started) * 1000)
         return response
 
-    def calendar_find_or_create(self, *, summary: str, time_zone: str) -> str:
-        """The id of the service account's calendar named ``summary``, created when missing."""
+    def calendars_by_summary(self) -> dict[str, str]:
+        """``{summary: calendar id}`` of every calendar the service account can write to (one request per page)."""
+        found: dict[str, str] = {}
         page_token = None
         while True:
             listing = self._execute(self.service.calendarList().list(pageToken=page_token, minAccessRole="writer"), what="calendarList.list")
             for item in listing.get("items", []):
-                if item.get("summary") == summary:
-                    return item["id"]
+                found.setdefault(item.get("summary", ""), item["id"])
             page_token = listing.get("nextPageToken")
             if not page_token:
-                break
+                return found
+
+    def calendar_create(self, *, summary: str, time_zone: str) -> str:
         created = self._execute(self.service.calendars().insert(body={"summary": summary, "timeZone": time_zone}), what="calendars.insert")
         return created["id"]
+
+    def calendar_find_or_create(self, *, summary: str, time_zone: str) -> str:
+        """The id of the service account's calendar named ``summary``, created when missing."""
+        return self.calendars_by_summary().get(summary) or self.calendar_create(summary=summary, time_zone=time_zone)
 
     def calendar_share(self, *, calendar_id: str, email: str, role: str = "writer") -> None:
         rule = {"role": role, "scope": {"type": "user", "value": email}}
