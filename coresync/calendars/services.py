@@ -102,6 +102,26 @@ def booking_events_enqueue(booking: Booking, *, first: bool) -> None:
         )
 
 
+def calendars_push_all(*, now: datetime | None = None) -> int:
+    """Queue every live booking that has not ended for each of its calendars again; returns the rows queued.
+
+    For bookings made before Google was switched on, or after a calendar was deleted
+    and made again in Google. Safe to repeat: the event ids are ours, so an event that
+    is there is updated, one that is missing is inserted.
+    """
+    now = now or timezone.now()
+    run = uuid.uuid4().hex[:8]
+    queued = 0
+    bookings = Booking.objects.exclude(status__in=RELEASED_STATUSES).filter(end__gte=now).select_related("room__room_type")
+    with transaction.atomic():
+        for booking in bookings.order_by("start").iterator():
+            for key in layout.booking_calendars(booking):
+                outbox_enqueue(kind="google.calendar.event", dedupe_key=f"gcal:{booking.pk}:{key}:push-{run}",
+                               payload={"booking_id": booking.pk, "calendar": key})
+                queued += 1
+    return queued
+
+
 def _booking_for_event(booking_id: int) -> Booking | None:
     return (
         Booking.objects.select_related("service", "technician", "room__room_type", "location")

@@ -230,3 +230,26 @@ def test_setup_google_calendars_creates_them_once_shares_and_watches(fake_google
     fake_google.calls.clear()
     call_command("setup_google_calendars", "--no-watch")
     assert [c.path for c in fake_google.api_calls()] == ["/calendar/v3/users/me/calendarList"]  # found, not made again
+
+
+def test_bookings_made_before_google_was_on_are_pushed_by_setup(fake_google, demo_spa, book, settings, after_commit):
+    settings.CALENDAR_PROVIDER = "local"
+    from coresync.integrations.calendar import calendar_provider
+
+    calendar_provider.cache_clear()
+    earlier = book("swedish-massage")  # made while the calendars were local feeds only
+    assert fake_google.calls == []
+    settings.CALENDAR_PROVIDER = "google"
+    calendar_provider.cache_clear()
+
+    with after_commit():
+        call_command("setup_google_calendars", "--no-watch", "--push-existing")
+    inserted = {(c.calendar_id, c.event_id) for c in fake_google.writes() if c.method == "POST" and c.path.endswith("/events")}
+    master_id = MirroredCalendar.objects.get(key="master").calendar_id
+    assert (master_id, layout.event_id_for(earlier.pk, "master")) in inserted
+
+    fake_google.calls.clear()
+    with after_commit():
+        services.calendars_push_all()  # again: the same events updated, none added
+    assert {c.method for c in fake_google.writes()} == {"PUT"}
+    assert len(fake_google.events(master_id)) == len({e for c, e in inserted if c == master_id})

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 PROVIDER = "google_calendar"
 PRIVATE_BOOKING_KEY = "coresync_booking"
 PRIVATE_CALENDAR_KEY = "coresync_calendar"
+# 403 reasons that mean "too fast" or "quota", not "forbidden": retried later like a 429.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"})
 
 
 class SyncTokenExpired(ProviderError):
@@ -159,7 +161,10 @@ class GoogleCalendarClient:
             status = int(error.resp.status)
             logger.info("google calendar %s → %s (%.0f ms)", what, status, (time.monotonic() - started) * 1000)
             detail = _error_reason(error)
-            raise ProviderError.from_status(PROVIDER, status, f"{what}: {detail}") from error
+            failure = ProviderError.from_status(PROVIDER, status, f"{what}: {detail}")
+            if status == 403 and _error_reasons(error) & RATE_LIMIT_REASONS:
+                failure.retryable = True  # Calendar says "slow down" with a 403 as often as with a 429
+            raise failure from error
         except (TimeoutError, OSError, ConnectionError) as error:
             raise ProviderError(f"google calendar {what}: {error}", retryable=True, provider=PROVIDER) from error
         except Exception as error:  # httplib2 raises its own kinds for a broken connection
@@ -270,6 +275,16 @@ class GoogleCalendarClient:
         except ProviderError as error:
             if error.status not in (404, 410):
                 raise
+
+
+def _error_reasons(error) -> set[str]:
+    try:
+        import json
+
+        payload = json.loads(error.content.decode("utf-8"))
+        return {str(item.get("reason", "")) for item in payload.get("error", {}).get("errors", []) if isinstance(item, dict)}
+    except Exception:
+        return set()
 
 
 def _error_reason(error) -> str:

@@ -72,3 +72,12 @@ def test_google_errors_say_whether_a_retry_can_help(status, retryable):
     with pytest.raises(ProviderError) as caught:
         GoogleCalendarClient(http=http).events_changed(calendar_id="c", sync_token="s1")
     assert (caught.value.status, caught.value.retryable) == (status, retryable)
+
+
+@pytest.mark.parametrize(("reason", "retryable"), [("rateLimitExceeded", True), ("userRateLimitExceeded", True), ("forbidden", False)])
+def test_a_403_that_means_slow_down_is_retried_later(reason, retryable):
+    body = json.dumps({"error": {"code": 403, "message": "no", "errors": [{"domain": "usageLimits", "reason": reason}]}})
+    http = HttpMockSequence([({"status": "403"}, body)])
+    with pytest.raises(ProviderError) as caught:
+        GoogleCalendarClient(http=http).events_changed(calendar_id="c", sync_token="s1")
+    assert (caught.value.status, caught.value.retryable) == (403, retryable)
