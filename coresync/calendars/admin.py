@@ -12,7 +12,7 @@ from coresync.core.transactions import delay_on_commit
 from coresync.integrations.models import ExternalBusyBlock, FeedToken, MirroredCalendar
 from coresync.technicians.models import Technician
 
-from . import services, tasks
+from . import feeds, services, tasks
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -102,6 +102,12 @@ class FeedTokenAdmin(ReadOnlyAdmin):
     readonly_fields = ("name", "rotated_at", "rotated_by", "feed_link")
     fields = readonly_fields
     actions = ["rotate"]
+
+    def changelist_view(self, request, extra_context=None):
+        # Every feed has its link here from the first visit (a token is made the first time a feed is named).
+        for name, _title in feeds.feed_names():
+            services.feed_token(name)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="subscribe link")
     def feed_link(self, token: FeedToken):

@@ -52,10 +52,13 @@ def test_full_resync_action_forgets_the_sync_token(manager_client, settings):
 
 
 def test_rotating_a_feed_from_the_admin_cuts_off_the_old_link(manager_client, client):
-    old = feed_token("master")
+    assert not FeedToken.objects.exists()
+    listing = manager_client.get(reverse("admin:integrations_feedtoken_changelist"))  # the first visit lists every feed
+    old = FeedToken.objects.get(name="master").token
     token = FeedToken.objects.get(name="master")
-    listing = manager_client.get(reverse("admin:integrations_feedtoken_changelist"))
     assert listing.status_code == 200 and f"master.ics?token={old}".encode() in listing.content
+    assert FeedToken.objects.filter(name__startswith="technician-").exists()
+    assert feed_token("master") == old
     manager_client.post(reverse("admin:integrations_feedtoken_changelist"), {"action": "rotate", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.token != old and token.rotated_by is not None
