@@ -125,3 +125,25 @@ def test_a_deleted_calendar_404_is_not_retried_forever(google, book):
     booking = book("swedish-massage")
     row = OutboxMessage.objects.get(dedupe_key__startswith=f"gcal:{booking.pk}:master:")
     assert row.status == OutboxStatus.DEAD and "404" in row.last_error
+
+
+def test_an_online_hold_reaches_the_calendars_once_paid_and_an_expired_one_never(google, book, after_commit, settings):
+    from coresync.bookings.services import booking_confirm, bookings_expire_holds
+
+    settings.BOOKING_PAYMENT_MODE = "online"
+    held = book("swedish-massage")
+    assert held.status == "pending_payment" and google.calls == []  # a hold costs Google nothing
+
+    with after_commit():
+        booking_confirm(booking=held)
+    assert [(c.method, c.path, c.event_id) for c in google.writes()] == [
+        ("POST", events_path("master"), layout.event_id_for(held.pk, "master")),
+        ("POST", events_path("technicians"), layout.event_id_for(held.pk, "technicians")),
+    ]  # one call per calendar for the whole life of the booking so far
+
+    google.calls.clear()
+    abandoned = book("swedish-massage", days=2)
+    with time_machine.travel(timezone.now() + timedelta(hours=1)), after_commit():
+        bookings_expire_holds()
+    abandoned.refresh_from_db()
+    assert abandoned.status == "expired" and google.calls == []
