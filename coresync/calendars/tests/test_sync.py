@@ -63,6 +63,13 @@ def test_a_technicians_block_in_google_hides_that_time_and_availability_makes_no
     assert [s for s in after if s < end and s + timedelta(minutes=60) > start] == []
     assert [s for s in before if not (s < end and s + timedelta(minutes=60) > start)] == after  # nothing else changed
 
+    answer = request.getfixturevalue("client").get(
+        "/api/v1/availability/", {"service": "swedish-massage", "date_from": day, "date_to": day, "technician": technician.pk}
+    )
+    assert answer.status_code == 200
+    served = [datetime.fromisoformat(slot["start"]) for slot in answer.json()["slots"]]
+    assert served == after  # the public endpoint too, with the network refused
+
 
 def test_an_all_day_closure_in_master_closes_the_spa_for_everyone(google, demo_spa):
     day = (timezone.localtime() + timedelta(days=1)).date()
