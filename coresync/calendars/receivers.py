@@ -18,5 +18,9 @@ MIRRORED_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED,
 def on_booking_changed(sender, booking, event, **kwargs) -> None:
     if not calendar_provider().mirrors_events:
         return  # the local feeds read the bookings themselves
+    if event.kind == EventKind.CREATED and booking.status == BookingStatus.PENDING_PAYMENT:
+        return  # a 15-minute hold waiting for its payment: it reaches the calendars once paid (an expired one never does)
+    paid = event.from_status == BookingStatus.PENDING_PAYMENT and event.to_status == BookingStatus.CONFIRMED
     if event.kind in (EventKind.CREATED, EventKind.RESCHEDULED) or event.to_status in MIRRORED_STATUSES:
-        booking_events_enqueue(booking, first=event.kind == EventKind.CREATED)
+        # A first appearance touches only the booking's own calendars; a change also the others (a move out of Private).
+        booking_events_enqueue(booking, first=event.kind == EventKind.CREATED or paid)

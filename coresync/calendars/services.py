@@ -58,10 +58,14 @@ def calendars_setup(*, client: GoogleCalendarClient | None = None, time_zone: st
     """Create or find Master, Technicians and Private; an id given in settings wins. Returns ``{key: calendar id}``."""
     client = _client(client)
     found = {}
+    existing = None
     for key in layout.SHARED_CALENDARS:
-        calendar_id = getattr(settings, CONFIGURED_IDS[key]) or client.calendar_find_or_create(
-            summary=layout.CALENDAR_TITLES[key], time_zone=time_zone
-        )
+        calendar_id = getattr(settings, CONFIGURED_IDS[key])
+        if not calendar_id:
+            existing = client.calendars_by_summary() if existing is None else existing  # one listing for the three
+            calendar_id = existing.get(layout.CALENDAR_TITLES[key]) or client.calendar_create(
+                summary=layout.CALENDAR_TITLES[key], time_zone=time_zone
+            )
         MirroredCalendar.objects.update_or_create(key=key, defaults={"calendar_id": calendar_id})
         found[key] = calendar_id
     for technician in Technician.objects.filter(active=True).exclude(calendar_id=""):
@@ -96,6 +100,26 @@ def booking_events_enqueue(booking: Booking, *, first: bool) -> None:
             dedupe_key=f"gcal:{booking.pk}:{key}:{booking.ics_sequence}:{booking.status}",
             payload={"booking_id": booking.pk, "calendar": key},
         )
+
+
+def calendars_push_all(*, now: datetime | None = None) -> int:
+    """Queue every live booking that has not ended for each of its calendars again; returns the rows queued.
+
+    For bookings made before Google was switched on, or after a calendar was deleted
+    and made again in Google. Safe to repeat: the event ids are ours, so an event that
+    is there is updated, one that is missing is inserted.
+    """
+    now = now or timezone.now()
+    run = uuid.uuid4().hex[:8]
+    queued = 0
+    bookings = Booking.objects.exclude(status__in=RELEASED_STATUSES).filter(end__gte=now).select_related("room__room_type")
+    with transaction.atomic():
+        for booking in bookings.order_by("start").iterator():
+            for key in layout.booking_calendars(booking):
+                outbox_enqueue(kind="google.calendar.event", dedupe_key=f"gcal:{booking.pk}:{key}:push-{run}",
+                               payload={"booking_id": booking.pk, "calendar": key})
+                queued += 1
+    return queued
 
 
 def _booking_for_event(booking_id: int) -> Booking | None:

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 PROVIDER = "google_calendar"
 PRIVATE_BOOKING_KEY = "coresync_booking"
 PRIVATE_CALENDAR_KEY = "coresync_calendar"
+# 403 reasons that mean "too fast" or "quota", not "forbidden": retried later like a 429.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"})
 
 
 class SyncTokenExpired(ProviderError):
@@ -159,7 +161,10 @@ class GoogleCalendarClient:
             status = int(error.resp.status)
             logger.info("google calendar %s → %s (%.0f ms)", what, status, (time.monotonic() - started) * 1000)
             detail = _error_reason(error)
-            raise ProviderError.from_status(PROVIDER, status, f"{what}: {detail}") from error
+            failure = ProviderError.from_status(PROVIDER, status, f"{what}: {detail}")
+            if status == 403 and _error_reasons(error) & RATE_LIMIT_REASONS:
+                failure.retryable = True  # Calendar says "slow down" with a 403 as often as with a 429
+            raise failure from error
         except (TimeoutError, OSError, ConnectionError) as error:
             raise ProviderError(f"google calendar {what}: {error}", retryable=True, provider=PROVIDER) from error
         except Exception as error:  # httplib2 raises its own kinds for a broken connection
@@ -169,19 +174,25 @@ class GoogleCalendarClient:
         logger.info("google calendar %s → ok (%.0f ms)", what, (time.monotonic() - started) * 1000)
         return response
 
-    def calendar_find_or_create(self, *, summary: str, time_zone: str) -> str:
-        """The id of the service account's calendar named ``summary``, created when missing."""
+    def calendars_by_summary(self) -> dict[str, str]:
+        """``{summary: calendar id}`` of every calendar the service account can write to (one request per page)."""
+        found: dict[str, str] = {}
         page_token = None
         while True:
             listing = self._execute(self.service.calendarList().list(pageToken=page_token, minAccessRole="writer"), what="calendarList.list")
             for item in listing.get("items", []):
-                if item.get("summary") == summary:
-                    return item["id"]
+                found.setdefault(item.get("summary", ""), item["id"])
             page_token = listing.get("nextPageToken")
             if not page_token:
-                break
+                return found
+
+    def calendar_create(self, *, summary: str, time_zone: str) -> str:
         created = self._execute(self.service.calendars().insert(body={"summary": summary, "timeZone": time_zone}), what="calendars.insert")
         return created["id"]
+
+    def calendar_find_or_create(self, *, summary: str, time_zone: str) -> str:
+        """The id of the service account's calendar named ``summary``, created when missing."""
+        return self.calendars_by_summary().get(summary) or self.calendar_create(summary=summary, time_zone=time_zone)
 
     def calendar_share(self, *, calendar_id: str, email: str, role: str = "writer") -> None:
         rule = {"role": role, "scope": {"type": "user", "value": email}}
@@ -264,6 +275,16 @@ class GoogleCalendarClient:
         except ProviderError as error:
             if error.status not in (404, 410):
                 raise
+
+
+def _error_reasons(error) -> set[str]:
+    try:
+        import json
+
+        payload = json.loads(error.content.decode("utf-8"))
+        return {str(item.get("reason", "")) for item in payload.get("error", {}).get("errors", []) if isinstance(item, dict)}
+    except Exception:
+        return set()
 
 
 def _error_reason(error) -> str:

@@ -16,8 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--share", action="append", default=[], metavar="EMAIL",
                             help="Give this Google account write access to the three calendars (repeatable).")
         parser.add_argument("--no-watch", action="store_true", help="Do not open push channels (no public URL yet).")
+        parser.add_argument("--push-existing", action="store_true",
+                            help="Also write every booking that has not ended into its calendars (first set-up, or a calendar re-made).")
 
-    def handle(self, *args, share, no_watch, **options):
+    def handle(self, *args, share, no_watch, push_existing, **options):
         location = Location.objects.order_by("pk").first()
         try:
             found = services.calendars_setup(time_zone=location.timezone if location else "America/New_York")
@@ -38,4 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(f"shared with {email} (writer)")
         if renewed:
             self.stdout.write(f"watching: {', '.join(renewed)} → {services.notify_address()}")
+        if push_existing:
+            self.stdout.write(f"queued {services.calendars_push_all()} booking event(s) for the calendars (the outbox delivers them)")
         self.stdout.write(self.style.SUCCESS("Calendars ready. Put the ids in GOOGLE_CALENDAR_*_ID to pin them."))
