@@ -11,7 +11,6 @@ from django.utils import timezone
 from coresync.bookings.selectors import availability_for
 from coresync.bookings.services import GuestDetails, booking_create
 from coresync.calendars import layout
-from coresync.integrations.calendar import calendar_provider
 from coresync.integrations.google import auth
 from coresync.integrations.google.tests.fakes import BASE, FakeCalendarHttp, service_account_json
 from coresync.integrations.models import MirroredCalendar
@@ -32,10 +31,8 @@ def google_settings(settings):
     settings.BOOKING_PAYMENT_MODE = "on_site"
     settings.AVAILABILITY_CACHE_SECONDS = 0
     settings.GOOGLE_CALENDAR_MASTER_ID = settings.GOOGLE_CALENDAR_TECHNICIANS_ID = settings.GOOGLE_CALENDAR_PRIVATE_ID = ""
-    calendar_provider.cache_clear()
     auth._credentials.cache_clear()
     yield settings
-    calendar_provider.cache_clear()
     auth._credentials.cache_clear()
 
 

@@ -241,13 +241,10 @@ def test_setup_google_calendars_creates_them_once_shares_and_watches(fake_google
 
 def test_bookings_made_before_google_was_on_are_pushed_by_setup(fake_google, demo_spa, book, settings, after_commit):
     settings.CALENDAR_PROVIDER = "local"
-    from coresync.integrations.calendar import calendar_provider
 
-    calendar_provider.cache_clear()
     earlier = book("swedish-massage")  # made while the calendars were local feeds only
     assert fake_google.calls == []
     settings.CALENDAR_PROVIDER = "google"
-    calendar_provider.cache_clear()
 
     with after_commit():
         call_command("setup_google_calendars", "--no-watch", "--push-existing")
