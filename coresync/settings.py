@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "coresync.outbox",
     "coresync.integrations",
     "coresync.accounts",
+    "coresync.audit",  # the append-only security log
     "coresync.catalog",
     "coresync.memberships",
     "coresync.technicians",

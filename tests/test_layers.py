@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent / "coresync"
 FLOORS: dict[str, int] = {
     "core": 0,
     "accounts": 1,
+    "audit": 1,  # the security log: written by every floor above, imports only core
     "integrations": 1,
     "outbox": 1,
     "catalog": 2,

@@ -74,7 +74,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         form = SubjectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                data = personal_data_export(form.cleaned_data["email"], actor=request.user, reason=form.cleaned_data["reason"])
+                data = personal_data_export(form.cleaned_data["email"], actor=request.user, reason=form.cleaned_data["reason"], request=request)
             except ApplicationError as error:
                 form.add_error("email", error.message)
             else:
@@ -90,7 +90,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         form = EraseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                counts = personal_data_erase(form.cleaned_data["email"], actor=request.user, reason=form.cleaned_data["reason"])
+                counts = personal_data_erase(form.cleaned_data["email"], actor=request.user, reason=form.cleaned_data["reason"], request=request)
             except ApplicationError as error:
                 form.add_error("email", error.message)
             else:

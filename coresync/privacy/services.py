@@ -26,6 +26,8 @@ from django.utils import timezone
 
 from coresync.accounts.models import User
 from coresync.ai_agent.models import AgentAction, Conversation, Handoff
+from coresync.audit.models import SecurityKind
+from coresync.audit.services import security_event
 from coresync.bookings.models import Booking, BookingEvent, BookingGroup
 from coresync.memberships.models import Membership, MembershipEvent
 from coresync.notifications.models import EmailLog, NotificationPreference
@@ -114,7 +116,7 @@ def _rows(queryset, *fields: str) -> list[dict]:
     return [_plain(row) for row in queryset.values(*fields)]
 
 
-def personal_data_export(email: str, *, actor=None, reason: str = "") -> dict:
+def personal_data_export(email: str, *, actor=None, reason: str = "", request=None) -> dict:
     """Everything tied to ``email``, as JSON-ready data (an access request answered)."""
     subject = _subject(email)
     bookings = subject.bookings.order_by("start")
@@ -143,14 +145,15 @@ def personal_data_export(email: str, *, actor=None, reason: str = "") -> dict:
         "payments": _rows(Payment.objects.filter(Q(booking__in=bookings) | Q(customer=subject.user) if subject.user else Q(booking__in=bookings)),
                           "booking__reference", "purpose", "status", "currency", "amount", "amount_paid", "amount_refunded", "paid_at"),
     }  # fmt: skip
-    PrivacyRequest.objects.create(
+    record = PrivacyRequest.objects.create(
         kind=RequestKind.EXPORT, subject_digest=subject_digest(subject.email), requested_by=actor, reason=reason[:200],
         summary={key: len(value) for key, value in data.items() if isinstance(value, list)},
     )
+    security_event(SecurityKind.PRIVACY_EXPORT, request=request, actor=actor, detail={"privacy_request": record.pk})
     return data
 
 
-def personal_data_erase(email: str, *, actor=None, reason: str = "") -> dict:
+def personal_data_erase(email: str, *, actor=None, reason: str = "", request=None) -> dict:
     """Anonymise every personal field tied to ``email`` in one transaction; returns how many rows of each kind."""
     subject = _subject(email)
     digest = subject_digest(subject.email)
@@ -189,8 +192,9 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "") -> dict:
 
             counts["api_tokens"] = Token.objects.filter(user=user).delete()[0]
             counts["account"] = 1
-        PrivacyRequest.objects.create(kind=RequestKind.ERASE, subject_digest=digest, requested_by=actor, reason=reason[:200],
-                                      summary=counts)  # fmt: skip
+        record = PrivacyRequest.objects.create(kind=RequestKind.ERASE, subject_digest=digest, requested_by=actor,
+                                               reason=reason[:200], summary=counts)  # fmt: skip
+        security_event(SecurityKind.PRIVACY_ERASE, request=request, actor=actor, detail={"privacy_request": record.pk})
     return counts
 
 

@@ -1,0 +1,46 @@
+"""``security_event(kind, ...)``: the one way to write the security log, from a request, a task or a command."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from django.db import DatabaseError
+
+from coresync.core.ratelimit import client_ip
+
+from .models import SecurityEvent
+
+logger = logging.getLogger("coresync.security")
+
+
+def request_id_of(request) -> str:
+    """The request id the request-id middleware set, or the one a proxy sent."""
+    if request is None:
+        return ""
+    return str(getattr(request, "request_id", "") or request.META.get("HTTP_X_REQUEST_ID", ""))[:64]
+
+
+def _address(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None  # "unknown", or a proxy header we do not trust: no address rather than a wrong one
+
+
+def security_event(kind: str, *, request=None, actor=None, actor_label: str = "", detail: dict | None = None) -> SecurityEvent | None:
+    """Append one row; never breaks what it records (a failed write is logged, the act goes on)."""
+    user = getattr(request, "user", None) if actor is None and request is not None else actor
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    ip = _address(client_ip(request)) if request is not None else None
+    try:
+        event = SecurityEvent.objects.create(
+            kind=kind, actor=user, actor_label=(actor_label or (getattr(user, "email", "") if user else ""))[:254],
+            ip=ip or None, request_id=request_id_of(request), detail=detail or {},
+        )
+    except DatabaseError:
+        logger.exception("security log write failed: %s", kind)
+        return None
+    logger.info("security %s actor=%s ip=%s request_id=%s", kind, event.actor_id or event.actor_label, ip, event.request_id)
+    return event
