@@ -43,6 +43,7 @@ FLOORS: dict[str, int] = {
     "staff": 5,
     "analytics": 5,
     "waitlist": 5,
+    "accounting": 5,  # the books (QuickBooks receipts, reconcile): reads bookings and payments, mails through notifications
     "demo": 6,
 }
 # Known edges being removed by their owners, each with its reason: (importer, imported).
