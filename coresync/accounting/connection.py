@@ -29,8 +29,14 @@ EARLY_REFRESH = timedelta(minutes=5)  # refresh an access token this long before
 
 
 class QuickBooksDisconnected(ProviderError):
+    """Retryable: receipts wait (in the ledger and the outbox's backoff) until the owner reconnects."""
+
     code = "quickbooks_disconnected"
     default_message = "QuickBooks is disconnected: run manage.py quickbooks_connect."
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("retryable", True)
+        super().__init__(message, **kwargs)
 
 
 def _fingerprint(token: str) -> str:

@@ -50,7 +50,7 @@ def make_booking(demo_spa):
         count["n"] += 1
         service = demo_spa.services["swedish-massage"] if "swedish-massage" in demo_spa.services else next(iter(demo_spa.services.values()))
         technician = next(iter(demo_spa.technicians.values()))
-        start = start or (timezone.now() + timedelta(days=3, hours=count["n"] % 9, minutes=15 * (count["n"] // 9 % 4), weeks=count["n"] // 36)).replace(second=0, microsecond=0)
+        start = start or (timezone.now() + timedelta(days=3, hours=2 * count["n"])).replace(second=0, microsecond=0)
         factor = (Decimal(100) - discount_percent) / Decimal(100)
         items = [("service", service.name, service_price, service.taxable and service.category.taxable, None)]
         for addon, price in addons:
