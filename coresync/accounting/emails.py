@@ -7,6 +7,7 @@ them), sent once per dedupe key through the e-mail log
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -41,7 +42,7 @@ class ReportFacts:
 def _compose(kind: str, *, to: str, subject: str, context: dict) -> ComposedEmail:
     context.update(subject=subject, site_url=settings.SITE_URL)
     return ComposedEmail(kind=kind, to=to, subject=subject,
-                         text=render_to_string(f"accounting/emails/{kind}.txt", context).strip() + "\n",
+                         text=re.sub(r"\n{3,}", "\n\n", render_to_string(f"accounting/emails/{kind}.txt", context)).strip() + "\n",
                          html=render_to_string(f"accounting/emails/{kind}.html", context))
 
 
