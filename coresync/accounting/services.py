@@ -54,10 +54,10 @@ def _customer_ref(customer: AccountingCustomer) -> CustomerRef:
 
 
 def _store(draft: ReceiptDraft, *, payment: Payment, customer: AccountingCustomer, kind: str, covers: Decimal = ZERO) -> Receipt:
-    """Insert the ledger row once per (payment, kind, refunded total); a repeat returns the first row."""
-    existing = Receipt.objects.filter(payment=payment, kind=kind, covers_refunded=covers).first()
-    if existing is not None:
-        return existing
+    """Insert the ledger row once per (payment, kind, refunded total); a repeat returns the first row.
+
+    The caller has looked for the row already; a concurrent run that stored it first is caught by the constraint.
+    """
     try:
         with transaction.atomic():
             return Receipt.objects.create(
