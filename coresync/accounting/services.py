@@ -159,6 +159,19 @@ def receipt_send(*, receipt_id: int) -> Receipt:
     return receipt
 
 
+def ledger_hand_over(*, to: str, since=None) -> int:
+    """Queue receipts kept only in the local ledger for ``to`` (e.g. ``quickbooks`` once connected), from ``since`` on.
+
+    Their requestid was never sent to that provider, so it is reused as is; the
+    next sync sends them. Returns how many were handed over.
+    """
+    rows = Receipt.objects.filter(provider="local")
+    if since is not None:
+        rows = rows.filter(txn_date__gte=since)
+    return rows.update(provider=to, status=SyncStatus.PENDING, external_id="", synced_at=None, attempts=0, last_error="",
+                       updated_at=timezone.now())
+
+
 @dataclass
 class SyncResult:
     prepared: int = 0

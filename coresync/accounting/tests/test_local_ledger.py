@@ -102,3 +102,17 @@ def test_the_ledger_is_browsed_and_exported_in_the_admin(admin_client, make_book
     export = admin_client.post("/admin/accounting/receipt/", {"action": "export_csv", "_selected_action": [receipt.pk]})
     text = export.content.decode()
     assert export["Content-Type"] == "text/csv" and booking.reference in text and "130.65" in text
+
+
+def test_readyz_shows_the_accounting_provider(client):
+    body = client.get("/readyz").json()
+    assert body["providers"]["accounting"] == {"name": "accounting", "provider": "local", "ok": True, "state": "ledger", "unsynced": 0}
+
+
+def test_beat_runs_the_sync_hourly_and_the_reconcile_at_two():
+    from coresync.celery import collect_beat_schedule
+
+    schedule = collect_beat_schedule()
+    assert schedule["accounting-quickbooks-sync"]["task"] == "accounting.sync"
+    nightly = schedule["accounting-quickbooks-reconcile"]
+    assert nightly["task"] == "accounting.reconcile" and nightly["schedule"].hour == {2} and nightly["schedule"].minute == {0}

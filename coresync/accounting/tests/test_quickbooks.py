@@ -222,3 +222,34 @@ def test_a_refund_goes_to_quickbooks_as_a_refund_receipt(quickbooks, make_bookin
     assert sent["TotalAmt"] == 130.65 and sent["TxnTaxDetail"]["TotalTax"] == 10.65 and sent["PaymentRefNum"] == str(payment.pk)
     assert Receipt.objects.get(payment=payment, kind="RefundReceipt").external_id == "1701"
     assert Decimal(str(sent["Line"][0]["Amount"])) == Decimal("120.00")
+
+
+def test_a_401_refreshes_the_token_once_and_the_call_goes_through(quickbooks, make_booking, pay):
+    _fake_company(quickbooks)
+    quickbooks.post(f"{COMPANY}/salesreceipt", status=401, body="<html>Unauthorized</html>")
+    quickbooks.post(f"{COMPANY}/salesreceipt", json={"SalesReceipt": {"Id": "1800", "TotalAmt": 1}})
+    payment = pay(make_booking())
+    assert Receipt.objects.get(payment=payment).external_id == "1800"
+    assert len(requests_to(quickbooks, TOKEN_URL)) == 2  # the first token, then one forced refresh after the 401
+    first, second = requests_to(quickbooks, "/salesreceipt")
+    assert _params(first)["requestid"] == _params(second)["requestid"]
+
+
+def test_receipts_kept_locally_before_connecting_are_handed_over_and_sent_once(make_booking, pay, settings, quickbooks, capsys):
+    settings.ACCOUNTING_PROVIDER = "local"
+    from coresync.integrations.accounting import accounting_provider_reset
+
+    accounting_provider_reset()
+    payment = pay(make_booking())
+    assert Receipt.objects.get(payment=payment).provider == "local"
+    settings.ACCOUNTING_PROVIDER = "quickbooks"
+    accounting_provider_reset()
+    _fake_company(quickbooks)
+    quickbooks.post(f"{COMPANY}/salesreceipt", json={"SalesReceipt": {"Id": "1900", "TotalAmt": 1}})
+    call_command("quickbooks_sync", from_local_ledger="")
+    out = capsys.readouterr().out
+    assert "1 receipt(s) from the local ledger queued for quickbooks" in out and "sent 1" in out
+    receipt = Receipt.objects.get(payment=payment)
+    assert (receipt.provider, receipt.status, receipt.external_id) == ("quickbooks", SyncStatus.SYNCED, "1900")
+    call_command("quickbooks_sync")
+    assert len(requests_to(quickbooks, "/salesreceipt")) == 1
