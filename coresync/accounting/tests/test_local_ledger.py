@@ -116,3 +116,33 @@ def test_beat_runs_the_sync_hourly_and_the_reconcile_at_two():
     assert schedule["accounting-quickbooks-sync"]["task"] == "accounting.sync"
     nightly = schedule["accounting-quickbooks-reconcile"]
     assert nightly["task"] == "accounting.reconcile" and nightly["schedule"].hour == {2} and nightly["schedule"].minute == {0}
+
+
+def test_a_no_show_fee_gets_its_own_non_taxable_receipt_and_reconciles(demo_spa, make_booking, client,
+                                                                      django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from coresync.accounting.reconcile import reconcile_day
+    from coresync.bookings.services import booking_mark_no_show
+
+    demo_spa.location.no_show_fee = Decimal("40.00")
+    demo_spa.location.save()
+    api = APIClient()
+    api.force_authenticate(demo_spa.premium)
+    setup = api.post("/api/v1/me/payment-methods/setup/", {"consent": True}, format="json").json()
+    path = "/" + setup["checkout_url"].split("://", 1)[1].split("/", 1)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(path, {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"}).status_code == 302
+    booking = make_booking(email=demo_spa.premium.email, start=(timezone.now() - timedelta(hours=3)).replace(second=0, microsecond=0))
+    booking.customer = demo_spa.premium
+    booking.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_mark_no_show(booking=booking, actor=demo_spa.manager)
+    receipt = Receipt.objects.get(booking=booking)
+    assert receipt.doc_number == f"{booking.reference}-NS" and receipt.total == Decimal("40.00") and receipt.tax == 0
+    line = receipt.body["Line"][0]
+    assert line["Description"].startswith("No-show fee") and line["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
+    assert reconcile_day(day=timezone.localdate(), notify=False).discrepancy_count == 0

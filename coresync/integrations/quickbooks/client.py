@@ -40,6 +40,7 @@ logger = logging.getLogger("coresync.http")
 PROVIDER = "quickbooks"
 MINOR_VERSION = 75
 PAGE = 1000
+LOCK_WAIT_SECONDS = 60  # longer than a call can take (QUICKBOOKS_TIMEOUT_SECONDS) plus a few queued ones
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 
@@ -49,8 +50,16 @@ def company_lock(realm_id: str) -> Iterator[None]:
     """One call at a time to one QuickBooks company, across every worker (advisory lock) or thread (SQLite)."""
     if connection.vendor == "postgresql":
         key = zlib.crc32(f"quickbooks:{realm_id}".encode())
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+            while True:  # bounded: a worker gives up (retryable) rather than queue behind a hung call for ever
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                if cursor.fetchone()[0]:
+                    break
+                if time.monotonic() > deadline:
+                    raise ProviderError("another worker is still talking to this QuickBooks company", retryable=True,
+                                        provider=PROVIDER)
+                time.sleep(0.05)
         try:
             yield
         finally:
