@@ -253,3 +253,30 @@ def test_receipts_kept_locally_before_connecting_are_handed_over_and_sent_once(m
     assert (receipt.provider, receipt.status, receipt.external_id) == ("quickbooks", SyncStatus.SYNCED, "1900")
     call_command("quickbooks_sync")
     assert len(requests_to(quickbooks, "/salesreceipt")) == 1
+
+
+def test_the_nightly_reconcile_reads_the_day_back_from_quickbooks(quickbooks, make_booking, pay):
+    from coresync.accounting.reconcile import reconcile_day
+
+    _fake_company(quickbooks)
+    quickbooks.post(f"{COMPANY}/salesreceipt", json={"SalesReceipt": {"Id": "2001", "TotalAmt": 130.65}})
+    booked, lost = pay(make_booking()), pay(make_booking())
+    day = timezone.localdate()
+    in_books = {"Id": "2001", "DocNumber": booked.booking.reference, "PaymentRefNum": str(booked.pk), "TxnDate": day.isoformat(),
+                "TotalAmt": float(booked.amount_paid), "TxnTaxDetail": {"TotalTax": float(booked.booking.tax)}}
+    quickbooks.replace("POST", f"{COMPANY}/query", json={"QueryResponse": {}})
+
+    def query(request):
+        text = request.body.decode() if isinstance(request.body, bytes) else request.body
+        rows = [in_books] if "from SalesReceipt" in text else []
+        kind = "SalesReceipt" if "from SalesReceipt" in text else "RefundReceipt"
+        return 200, {}, json.dumps({"QueryResponse": {kind: rows} if rows else {}})
+
+    quickbooks.remove("POST", f"{COMPANY}/query")
+    quickbooks.add_callback("POST", f"{COMPANY}/query", callback=query, content_type="application/json")
+    report = reconcile_day(day=day, notify=False)
+    assert report.provider == "quickbooks" and report.receipts_checked == 1
+    assert [(row.kind, row.doc_number) for row in report.discrepancies.all()] == [("missing", lost.booking.reference)]
+    asked = [r.body if isinstance(r.body, str) else r.body.decode() for r in requests_to(quickbooks, "/query")[-2:]]
+    assert asked == [f"select * from SalesReceipt where TxnDate = '{day.isoformat()}' STARTPOSITION 1 MAXRESULTS 1000",
+                     f"select * from RefundReceipt where TxnDate = '{day.isoformat()}' STARTPOSITION 1 MAXRESULTS 1000"]
