@@ -20,6 +20,7 @@ app.autodiscover_tasks()
 SCHEDULE_MODULES = ("coresync.outbox.schedule", "coresync.bookings.schedule", "coresync.notifications.schedule", "coresync.ai_agent.schedule", "coresync.waitlist.schedule", "coresync.staff.schedule", "coresync.payments.schedule")
 
 SCHEDULE_MODULES += ("coresync.calendars.schedule", "coresync.sheets.schedule")
+SCHEDULE_MODULES += ("coresync.accounting.schedule",)
 
 
 def collect_beat_schedule() -> dict:

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "coresync.web",
     "coresync.calendars",
     "coresync.sheets",
+    "coresync.accounting",
     "coresync.privacy",  # a customer's data exported or erased (reads and anonymises every app's rows)
     "coresync.demo",  # top floor: demo seeding and runall, may import every app
 ]
@@ -429,6 +430,29 @@ GOOGLE_API_BASE = env("GOOGLE_API_BASE")  # empty: Google's own hosts; set for t
 GOOGLE_TIMEOUT_SECONDS = env_int("GOOGLE_TIMEOUT_SECONDS", 10)
 # Push channels live this long (Google caps events.watch at about a month); beat renews a day before expiry.
 GOOGLE_CHANNEL_TTL_SECONDS = env_int("GOOGLE_CHANNEL_TTL_SECONDS", 7 * 24 * 3600)
+
+# --- Accounting: QuickBooks Online (issue 13; SPEC §10.3; coresync.accounting, coresync.integrations.quickbooks) ---
+# The six the owner provides (developer.intuit.com app keys, the company, its first refresh token, the redirect).
+QUICKBOOKS_CLIENT_ID = env("QUICKBOOKS_CLIENT_ID")
+QUICKBOOKS_CLIENT_SECRET = env("QUICKBOOKS_CLIENT_SECRET")
+QUICKBOOKS_REALM_ID = env("QUICKBOOKS_REALM_ID")
+QUICKBOOKS_REFRESH_TOKEN = env("QUICKBOOKS_REFRESH_TOKEN")  # seeds the stored (encrypted, rotating) token once
+QUICKBOOKS_ENVIRONMENT = env("QUICKBOOKS_ENVIRONMENT", "sandbox")  # sandbox | production
+QUICKBOOKS_REDIRECT_URI = env("QUICKBOOKS_REDIRECT_URI")
+QUICKBOOKS_API_BASE = env("QUICKBOOKS_API_BASE")  # empty: Intuit's hosts; e.g. https://qbo.test for tests and mocks
+QUICKBOOKS_OAUTH_TOKEN_URL = env("QUICKBOOKS_OAUTH_TOKEN_URL")  # empty: the token endpoint of Intuit's discovery document
+QUICKBOOKS_TIMEOUT_SECONDS = env_int("QUICKBOOKS_TIMEOUT_SECONDS", 20)
+# Company references used on receipts (empty: left out, QuickBooks applies its defaults).
+QUICKBOOKS_DISCOUNT_ACCOUNT_ID = env("QUICKBOOKS_DISCOUNT_ACCOUNT_ID")
+QUICKBOOKS_DEPOSIT_ACCOUNT_ID = env("QUICKBOOKS_DEPOSIT_ACCOUNT_ID")  # RefundReceipt's "refund from" account
+QUICKBOOKS_TAX_CODE_ID = env("QUICKBOOKS_TAX_CODE_ID")
+QUICKBOOKS_TAX_RATE_ID = env("QUICKBOOKS_TAX_RATE_ID")
+QUICKBOOKS_OWNER_EMAIL = env("QUICKBOOKS_OWNER_EMAIL")  # who hears about a disconnect (default: MANAGER_EMAIL)
+_QUICKBOOKS_SIX = (QUICKBOOKS_CLIENT_ID, QUICKBOOKS_CLIENT_SECRET, QUICKBOOKS_REALM_ID, QUICKBOOKS_REFRESH_TOKEN,
+                   QUICKBOOKS_ENVIRONMENT if env("QUICKBOOKS_ENVIRONMENT") else "", QUICKBOOKS_REDIRECT_URI)
+ACCOUNTING_PROVIDER = env("ACCOUNTING_PROVIDER", "quickbooks" if all(_QUICKBOOKS_SIX) else "local")  # local | quickbooks
+# /readyz reports these providers' state (dotted paths of functions returning {"provider", "ok", "state", ...}).
+READYZ_PROVIDER_CHECKS = ["coresync.accounting.providers.accounting_readiness"]
 
 # --- Processes started by `make run` (manage.py runall) ---------------------------
 # WEB_HOST / WEB_PORT are read at the top (SITE_URL and the CSRF origins follow them).

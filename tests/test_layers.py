@@ -45,6 +45,7 @@ FLOORS: dict[str, int] = {
     "staff": 5,
     "analytics": 5,
     "waitlist": 5,
+    "accounting": 5,  # the books (QuickBooks receipts, reconcile): reads bookings and payments, mails through notifications
     "privacy": 6,  # a customer's data across every app: exported or anonymised in one place
     "demo": 7,
 }

@@ -44,6 +44,21 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+def _provider_states() -> dict:
+    """Each configured provider's state (``READYZ_PROVIDER_CHECKS``: database-only functions, no network)."""
+    from django.utils.module_loading import import_string
+
+    states = {}
+    for path in getattr(settings, "READYZ_PROVIDER_CHECKS", []):
+        try:
+            state = import_string(path)()
+        except Exception:  # a probe reports failures, it never raises them
+            logger.warning("readiness: provider check %s failed", path, exc_info=True)
+            state = {"provider": path.rsplit(".", 1)[-1], "ok": False, "state": "error"}
+        states[state.get("name") or state.get("provider") or path] = state
+    return states
+
+
 @never_cache
 def readyz(request):
     """Ready for traffic: database, cache and Celery broker all answer (503 naming what is down).
@@ -63,4 +78,7 @@ def readyz(request):
     ready = all(check["ok"] for check in checks.values())
     down = [name for name, check in checks.items() if not check["ok"]]
     body = {"status": "ready" if ready else "not_ready", "checks": checks, "down": down, "database": settings.DB_VENDOR}
+    providers = _provider_states()
+    if providers:
+        body["providers"] = providers  # informational: a disconnected mirror never takes the site out of service
     return JsonResponse(body, status=200 if ready else 503)
