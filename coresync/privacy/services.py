@@ -6,8 +6,9 @@ waitlist entries, e-mails sent, chat and phone conversations, hand-offs, saved
 cards, payments) as plain JSON. ``personal_data_erase(email)`` anonymises the
 personal fields of all of them in one transaction and deletes what has no other
 purpose (waitlist entries, preferences, saved cards, sign-in attempts). Accounting
-records stay: bookings keep their reference, service, time and amounts, payments
-and refunds keep theirs, so the books still add up; only who it was is gone.
+records stay: bookings keep their reference, service, time and amounts, payments,
+refunds and ledger receipts keep theirs, so the books still add up; only who it
+was is gone (receipts already in QuickBooks are the bookkeeper's to edit there).
 Both are recorded in ``PrivacyRequest`` under a keyed digest of the address.
 """
 
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from coresync.accounting.models import AccountingCustomer, Receipt
 from coresync.accounts.models import User
 from coresync.ai_agent.models import AgentAction, Conversation, Handoff
 from coresync.audit.models import SecurityKind
@@ -182,6 +184,10 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "", request=Non
             Q(email__iexact=subject.email) | (Q(user=subject.user) if subject.user else Q(pk__in=[]))
         ).delete()[0]
         counts["sign_in_attempts"] = _forget_sign_in_attempts(subject.email)
+        counts["ledger_receipts"] = _anonymise_receipts(subject.email, stand_in)
+        counts["ledger_customers"] = AccountingCustomer.objects.filter(email__iexact=subject.email).update(
+            email=stand_in, display_name=ERASED_NAME
+        )
         if subject.user:
             user = subject.user
             counts["saved_cards"] = SavedCard.objects.filter(user=user).delete()[0]
@@ -196,6 +202,20 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "", request=Non
                                                reason=reason[:200], summary=counts)  # fmt: skip
         security_event(SecurityKind.PRIVACY_ERASE, request=request, actor=actor, detail={"privacy_request": record.pk})
     return counts
+
+
+def _anonymise_receipts(email: str, stand_in: str) -> int:
+    """The books keep every receipt and its amounts; only the customer's name and address on them go."""
+    receipts = list(Receipt.objects.select_for_update().filter(customer_email__iexact=email))
+    for receipt in receipts:
+        body = dict(receipt.body or {})
+        if isinstance(body.get("CustomerRef"), dict):
+            body["CustomerRef"] = {**body["CustomerRef"], "name": ERASED_NAME}
+        if isinstance(body.get("BillEmail"), dict):
+            body["BillEmail"] = {"Address": stand_in}
+        receipt.body, receipt.customer_email = body, stand_in
+        receipt.save(update_fields=["body", "customer_email", "updated_at"])
+    return len(receipts)
 
 
 def _forget_sign_in_attempts(email: str) -> int:

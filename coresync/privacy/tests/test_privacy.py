@@ -10,12 +10,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from coresync.accounting.models import Receipt
 from coresync.ai_agent.models import AgentAction
 from coresync.ai_agent.services import chat_turn
 from coresync.bookings.models import Booking
 from coresync.bookings.selectors import availability_for
 from coresync.bookings.services import GuestDetails, booking_create
-from coresync.payments.models import SavedCard
+from coresync.payments.models import Payment, PaymentStatus, SavedCard
 from coresync.privacy.models import PrivacyRequest, RequestKind
 from coresync.privacy.services import personal_data_erase, personal_data_export, subject_digest
 from coresync.waitlist.services import waitlist_join
@@ -41,7 +42,9 @@ def customer(demo_spa):
     user.name, user.phone = NAME, PHONE
     user.save()
     first, second = free_starts("swedish-massage", user, 2)
-    booking_create(service="swedish-massage", start=first, customer=user, notes=NOTE)
+    paid = booking_create(service="swedish-massage", start=first, customer=user, notes=NOTE)
+    Payment.objects.create(booking=paid, customer=user, provider="local", status=PaymentStatus.PAID, amount=paid.total,
+                           amount_paid=paid.total, paid_at=timezone.now(), idempotency_key=f"pay-{paid.reference}")  # fmt: skip
     booking_create(service="swedish-massage", start=second, guest=GuestDetails(name=NAME, email=user.email.upper(), phone=PHONE))
     chat_turn(message=f"hi, this is {NAME}, my number is {PHONE}", session_id=None, user=user)
     day = timezone.localdate() + timedelta(days=4)
@@ -78,6 +81,8 @@ def test_after_erasure_nothing_readable_is_left_and_the_books_still_add_up(custo
                            guest=GuestDetails(name="Ada Lovelace", email="ada@example.test", phone="+12125550100"))  # fmt: skip
     totals = sorted(Booking.objects.filter(customer_email__iexact=customer.email).values_list("reference", "total"))
     assert NAME in dump() and PHONE in dump() and NOTE in dump()
+    receipt = Receipt.objects.get()  # the paid booking's sales receipt in the ledger, with the customer on it
+    assert customer.email in str(receipt.body)
 
     counts = personal_data_erase(customer.email, reason="customer's request")
 
@@ -87,6 +92,8 @@ def test_after_erasure_nothing_readable_is_left_and_the_books_still_add_up(custo
     assert "Ada Lovelace" in text and "ada@example.test" in text  # nobody else's data is touched
     erased = sorted(Booking.objects.filter(reference__in=[r for r, _ in totals]).values_list("reference", "total"))
     assert erased == totals  # references and amounts stay for the books
+    receipt.refresh_from_db()
+    assert receipt.total == Booking.objects.get(pk=receipt.booking_id).total and counts["ledger_receipts"] == 1
     assert counts["bookings"] == 2 and counts["waitlist_entries"] == 1 and counts["saved_cards"] == 1 and counts["account"] == 1
     assert not AgentAction.objects.exclude(message="[erased]").filter(conversation__customer=customer).exists()
     customer.refresh_from_db()
