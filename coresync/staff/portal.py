@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,19 +47,31 @@ class Viewer:
         return timezone.now().astimezone(self.tz)
 
 
+def _technicians():
+    """Technicians with their location and this week's logged hours (pending + approved) in the same query."""
+    monday = _monday(timezone.localdate())
+    hours = (
+        WorkLog.objects.filter(technician=OuterRef("pk"), date__gte=monday, date__lt=monday + timedelta(days=7), status__in=COUNTED)
+        .values("technician").annotate(total=Sum("hours")).values("total")
+    )
+    return Technician.objects.select_related("location", "user").annotate(
+        logged_this_week=Coalesce(Subquery(hours, output_field=DecimalField(max_digits=6, decimal_places=2)), Value(Decimal("0")),
+                                  output_field=DecimalField(max_digits=6, decimal_places=2)),
+    )
+
+
 def _viewer(request) -> Viewer:
     user = request.user
     if getattr(user, "is_manager", False):
         wanted = request.GET.get("technician") or request.POST.get("technician")
-        found = Technician.objects.select_related("location").filter(active=True).order_by("display_name")
+        found = _technicians().filter(active=True).order_by("display_name")
         technician = (found.filter(pk=wanted).first() if str(wanted or "").isdigit() else None) or found.first()
         if technician is None:
             raise DjangoPermissionDenied("No technicians yet.")
         return Viewer(technician, ZoneInfo(technician.location.timezone), can_edit=False)
-    try:
-        technician = services.technician_of(user)
-    except ApplicationError:
-        raise DjangoPermissionDenied("The portal is for the spa's technicians.") from None
+    technician = _technicians().filter(user_id=user.pk).first()
+    if technician is None:
+        raise DjangoPermissionDenied("The portal is for the spa's technicians.")
     return Viewer(technician, ZoneInfo(technician.location.timezone), can_edit=True)
 
 
@@ -120,7 +134,7 @@ def today(request):
     for card in cards:
         if card.start.date() != day:
             week.setdefault(card.start.date(), []).append(card)
-    hours = technician_services.week_hours(technician_id=viewer.technician.pk, monday=_monday(day))
+    hours = Decimal(viewer.technician.logged_this_week).quantize(Decimal("0.01"))
     return render(request, "portal/today.html", _context(
         request, "today", today_cards=[c for c in cards if c.start.date() == day], week=sorted(week.items()),
         week_hours=hours, day=day,
