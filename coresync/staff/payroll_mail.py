@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from coresync.core.formatting import format_money
 from coresync.notifications.emails import ComposedEmail
+from coresync.notifications.models import EmailKind
 from coresync.notifications.services import message_email_send
 from coresync.outbox.services import outbox_enqueue
 from coresync.technicians.services import Payroll, parse_week, payroll_csv, payroll_for_week, week_label
 
-KIND = "payroll_report"
+KIND = EmailKind.PAYROLL_REPORT
 
 
 def last_complete_week(today: date) -> date:

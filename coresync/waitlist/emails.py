@@ -12,12 +12,13 @@ from coresync.catalog.models import Location
 from coresync.core.formatting import format_date, format_time
 from coresync.notifications.emails import ComposedEmail
 from coresync.notifications.facts import PlaceFacts, place_facts
+from coresync.notifications.models import EmailKind
 from coresync.notifications.services import message_email_send
 
 from .models import WaitlistOffer
 from .services import offer_token
 
-KIND = "waitlist_offer"
+KIND = EmailKind.WAITLIST_OFFER
 
 
 @dataclass(frozen=True)
