@@ -41,9 +41,9 @@ def _signed_in(user) -> Client:
     return client
 
 
-def _booking(demo_spa, technician, start, **extra):
+def _booking(demo_spa, technician, start, *, room_index=0, **extra):
     service = demo_spa.services["swedish-massage"]
-    room = Room.objects.filter(room_type=service.required_room_type).order_by("id").first()
+    room = Room.objects.filter(room_type=service.required_room_type).order_by("id")[room_index]
     return BookingFactory(service=service, technician=technician, room=room, start=start, **extra)
 
 
@@ -56,7 +56,8 @@ def day_of(demo_spa, maya):
                                 amount=Decimal("25.00"))
     later = _booking(demo_spa, maya, datetime(2030, 6, 5, 16, 0, tzinfo=NY), customer_name="Omar Haddad")
     friday = _booking(demo_spa, maya, datetime(2030, 6, 7, 10, 0, tzinfo=NY), customer_name="Ines Costa")
-    other = _booking(demo_spa, demo_spa.technicians["Daniel Cho"], datetime(2030, 6, 5, 13, 0, tzinfo=NY), customer_name="Kofi Mensah")
+    other = _booking(demo_spa, demo_spa.technicians["Daniel Cho"], datetime(2030, 6, 5, 13, 0, tzinfo=NY), room_index=1,
+                     customer_name="Kofi Mensah")
     return {"started": started, "later": later, "friday": friday, "other": other}
 
 
