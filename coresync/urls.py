@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("coresync.sheets.urls")),
     path("", include("coresync.ai_agent.urls")),
     path("", include("coresync.waitlist.urls")),
+    path("", include("coresync.staff.urls")),  # /portal/, /manager/hours/ (issue 15)
+    path("", include("coresync.analytics.urls")),  # /manager/ (issue 15)
     path("", include("coresync.web.urls")),
 ]
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
 
@@ -85,34 +86,97 @@ def _paid_by_day(window: Range) -> dict[date, Decimal] | None:
     return found or None
 
 
-def revenue(window: Range) -> dict:
+@dataclass
+class BookingFigures:
+    """Everything the dashboard needs from the bookings of a range, however it was read."""
+
+    revenue_by_day: dict[date, Decimal]  # confirmed and completed, by local start day
+    channel_status: list[tuple[str, str, int]]  # every status, expired included
+    busy_technician: dict[tuple[int, date], int]  # booked minutes (BUSY statuses)
+    busy_room: dict[tuple[int, date], int]
+
+
+# PostgreSQL: one scan of the range's bookings, four groupings (GROUPING SETS), instead of four scans.
+FIGURES_SQL = """
+SELECT GROUPING(technician_id) AS no_tech, GROUPING(room_id) AS no_room, GROUPING(channel) AS no_channel,
+       technician_id, room_id, channel, status, day,
+       COUNT(*) AS n,
+       SUM(total) FILTER (WHERE status = ANY(%(earning)s)) AS revenue,
+       SUM(EXTRACT(EPOCH FROM ("end" - start))) FILTER (WHERE status = ANY(%(busy)s)) AS busy_seconds
+FROM (SELECT technician_id, room_id, channel, status, total, start, "end", (start AT TIME ZONE %(tz)s)::date AS day
+      FROM bookings_booking WHERE start >= %(start)s AND start < %(end)s) AS b
+GROUP BY GROUPING SETS ((technician_id, day), (room_id, day), (channel, status), (day))
+"""
+
+
+def _figures_postgresql(window: Range) -> BookingFigures:
+    figures = BookingFigures({}, [], {}, {})
+    params = {"earning": list(EARNING), "busy": list(BUSY), "tz": str(window.tz), "start": window.start, "end": window.end}
+    with connection.cursor() as cursor:
+        cursor.execute(FIGURES_SQL, params)
+        rows = cursor.fetchall()
+    for no_tech, no_room, no_channel, tech_id, room_id, channel, status, day, n, revenue, busy_seconds in rows:
+        minutes = int(busy_seconds or 0) // 60
+        if not no_tech:
+            if minutes:
+                figures.busy_technician[(tech_id, day)] = minutes
+        elif not no_room:
+            if minutes:
+                figures.busy_room[(room_id, day)] = minutes
+        elif not no_channel:
+            figures.channel_status.append((channel, status, n))
+        elif revenue is not None:
+            figures.revenue_by_day[day] = revenue
+    return figures
+
+
+def _busy_minutes(window: Range, field: str) -> dict[tuple[int, date], int]:
+    length = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
+    rows = (
+        Booking.objects.filter(start__gte=window.start, start__lt=window.end, status__in=BUSY)
+        .annotate(day=TruncDate("start", tzinfo=window.tz))
+        .values(field, "day")
+        .annotate(length=Sum(length))
+    )
+    return {(row[field], row["day"]): int(row["length"].total_seconds() // 60) for row in rows if row["length"]}
+
+
+def _figures_orm(window: Range) -> BookingFigures:
+    in_range = Booking.objects.filter(start__gte=window.start, start__lt=window.end)
+    revenue_rows = (
+        in_range.filter(status__in=EARNING).annotate(day=TruncDate("start", tzinfo=window.tz)).values("day").annotate(amount=Sum("total"))
+    )
+    counts = in_range.values("channel", "status").annotate(n=Count("id")).values_list("channel", "status", "n")
+    return BookingFigures(
+        revenue_by_day={row["day"]: row["amount"] for row in revenue_rows},
+        channel_status=list(counts),
+        busy_technician=_busy_minutes(window, "technician_id"),
+        busy_room=_busy_minutes(window, "room_id"),
+    )
+
+
+def booking_figures(window: Range) -> BookingFigures:
+    """The range's booking figures: one query on PostgreSQL, four elsewhere (the same numbers, tested on both)."""
+    return _figures_postgresql(window) if connection.vendor == "postgresql" else _figures_orm(window)
+
+
+def revenue(window: Range, figures: BookingFigures | None = None) -> dict:
     by_day = _paid_by_day(window)
     source = "payments"
     if by_day is None:
         source = "bookings"
-        rows = (
-            Booking.objects.filter(start__gte=window.start, start__lt=window.end, status__in=EARNING)
-            .annotate(day=TruncDate("start", tzinfo=window.tz))
-            .values("day")
-            .annotate(amount=Sum("total"))
-        )
-        by_day = {row["day"]: row["amount"] for row in rows}
+        by_day = (figures or booking_figures(window)).revenue_by_day
     series = [{"date": day.isoformat(), "amount": _money(by_day.get(day))} for day in window.days]
     return {"total": _money(sum(by_day.values(), ZERO)), "currency": "USD", "source": source, "by_day": series}
 
 
-def bookings(window: Range) -> dict:
-    counts = (
-        Booking.objects.filter(start__gte=window.start, start__lt=window.end)
-        .values("channel", "status")
-        .annotate(n=Count("id"))
-    )
+def bookings(window: Range, figures: BookingFigures | None = None) -> dict:
     by_channel = dict.fromkeys(Channel.values, 0)
     by_status: dict[str, int] = defaultdict(int)
-    for row in counts:
-        by_status[row["status"]] += row["n"]
-        if row["status"] != BookingStatus.EXPIRED:
-            by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["n"]
+    for channel, status, n in (figures or booking_figures(window)).channel_status:
+        by_status[status] += n
+        if status != BookingStatus.EXPIRED:
+            by_channel[channel] = by_channel.get(channel, 0) + n
     return {
         "count": sum(n for status, n in by_status.items() if status != BookingStatus.EXPIRED),
         "by_channel": by_channel,
@@ -133,17 +197,6 @@ def members() -> dict:
     return {"active": sum(by_tier.values()), "by_tier": by_tier}
 
 
-def _busy_minutes(window: Range, field: str) -> dict[tuple[int, date], int]:
-    length = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
-    rows = (
-        Booking.objects.filter(start__gte=window.start, start__lt=window.end, status__in=BUSY)
-        .annotate(day=TruncDate("start", tzinfo=window.tz))
-        .values(field, "day")
-        .annotate(length=Sum(length))
-    )
-    return {(row[field], row["day"]): int(row["length"].total_seconds() // 60) for row in rows if row["length"]}
-
-
 def _share(booked: int, available: int) -> float:
     return round(booked / available, 3) if available else 0.0
 
@@ -161,10 +214,11 @@ def _line(resource_id: int, name: str, window: Range, busy: dict, capacity) -> d
             "utilisation": _share(booked, available), "by_day": by_day}
 
 
-def utilisation(window: Range) -> dict:
+def utilisation(window: Range, figures: BookingFigures | None = None) -> dict:
     """Booked minutes ÷ working minutes (weekly shifts) per technician, ÷ opening minutes per room, by day."""
     catalog, schedule = catalog_snapshot(), schedule_snapshot()
-    by_technician, by_room = _busy_minutes(window, "technician_id"), _busy_minutes(window, "room_id")
+    figures = figures or booking_figures(window)
+    by_technician, by_room = figures.busy_technician, figures.busy_room
 
     def shift_minutes(technician):
         return lambda day: sum(end - start for start, end in technician.weekly.get(day.weekday(), ()))
@@ -198,14 +252,15 @@ def concierge(window: Range) -> dict:
 
 
 def dashboard(window: Range) -> dict:
+    figures = booking_figures(window)
     return {
         "date_from": window.date_from.isoformat(),
         "date_to": window.date_to.isoformat(),
         "timezone": str(window.tz),
-        "revenue": revenue(window),
-        "bookings": bookings(window),
+        "revenue": revenue(window, figures),
+        "bookings": bookings(window, figures),
         "members": members(),
-        "utilisation": utilisation(window),
+        "utilisation": utilisation(window, figures),
         "concierge": concierge(window),
     }
 

@@ -30,6 +30,8 @@ class EmailKind(models.TextChoices):
     HANDOFF_NOTICE = "handoff_notice", "Concierge handoff (to the manager)"
     DEAD_LETTER_NOTICE = "dead_letter_notice", "Outbox dead letter (to the manager)"
     SYNC_NOTICE = "sync_notice", "Google Calendar / Sheets notice (to the manager)"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    PAYROLL_REPORT = "payroll_report", "Weekly payroll (to the manager)"
 
 
 # Kinds a guest may switch off with NotificationPreference.email_enabled; the

@@ -102,3 +102,13 @@ def sample_sync_notice() -> SyncNoticeFacts:
         link_label="Open the booking",
         place=SAMPLE_PLACE,
     )
+
+
+# E-mails composed by apps above this one (waitlist offer, payroll report): each registers a sample
+# in its AppConfig.ready(), so the manager's preview and the screenshot test show them too.
+REGISTERED_SAMPLES: dict = {}
+
+
+def register_sample(kind: str, make) -> None:
+    """``make()`` returns the ``ComposedEmail`` of ``kind`` rendered from sample facts."""
+    REGISTERED_SAMPLES[kind] = make

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .emails import compose
 from .models import EmailKind
-from .sample import sample_booking, sample_dead_letter, sample_handoff, sample_member, sample_sync_notice
+from .sample import REGISTERED_SAMPLES, sample_booking, sample_dead_letter, sample_handoff, sample_member, sample_sync_notice
 from .services import preference_email_opt_out
 from .unsubscribe import unsubscribe_target, unsubscribe_url
 
@@ -43,6 +43,8 @@ def email_preview_index(request: HttpRequest) -> HttpResponse:
 
 def sample_email(kind: str):
     """Render ``kind`` with sample data: what a guest would receive."""
+    if kind in REGISTERED_SAMPLES:
+        return REGISTERED_SAMPLES[kind]()
     if kind == EmailKind.MEMBERSHIP_WELCOME:
         return compose(kind, sample_member())
     if kind == EmailKind.HANDOFF_NOTICE:

@@ -7,3 +7,10 @@ class StaffConfig(AppConfig):
     name = "coresync.staff"
     label = "staff"
     verbose_name = "Staff"
+
+    def ready(self) -> None:
+        from coresync.notifications.sample import register_sample
+
+        from .payroll_mail import KIND, sample_payroll_email
+
+        register_sample(KIND, sample_payroll_email)

@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from coresync.core.formatting import format_money
 from coresync.notifications.emails import ComposedEmail
+from coresync.notifications.models import EmailKind
 from coresync.notifications.services import message_email_send
 from coresync.outbox.services import outbox_enqueue
 from coresync.technicians.services import Payroll, parse_week, payroll_csv, payroll_for_week, week_label
 
-KIND = "payroll_report"
+KIND = EmailKind.PAYROLL_REPORT
 
 
 def last_complete_week(today: date) -> date:
@@ -37,9 +38,10 @@ def payroll_email_enqueue(*, today: date | None = None) -> str:
 
 def compose_payroll(payroll: Payroll, *, to: str, csv_url: str) -> ComposedEmail:
     subject = f"Payroll {payroll.week}: {format_money(payroll.total, 'USD')} for {payroll.total_hours} approved hours"
-    rows = [{"name": r.name, "hours": r.hours, "rate": format_money(r.rate, "USD"), "amount": format_money(r.amount, "USD")}
-            for r in payroll.rows]
-    context = {"payroll": payroll, "rows": rows, "total": format_money(payroll.total, "USD"), "csv_url": csv_url,
+    rows = [{"name": r.name, "hours": r.hours, "rate": format_money(r.rate, "USD"), "amount": format_money(r.amount, "USD"),
+             "line": f"{format_money(r.amount, 'USD')}\n{r.hours} h × {format_money(r.rate, 'USD')}"} for r in payroll.rows]
+    context = {"payroll": payroll, "rows": rows, "total": format_money(payroll.total, "USD"),
+               "total_line": f"{format_money(payroll.total, 'USD')}\n{payroll.total_hours} approved hours", "csv_url": csv_url,
                "csv": payroll_csv(payroll), "subject": subject, "site_url": settings.SITE_URL, "kind": KIND,
                "place": {"name": "CoreSync Spa"}, "preheader": f"Approved hours × rate, week {payroll.week}."}
     return ComposedEmail(
@@ -54,3 +56,16 @@ def payroll_email_send(*, week: str, dedupe_key: str):
     composed = compose_payroll(payroll, to=settings.MANAGER_EMAIL,
                                csv_url=f"{settings.SITE_URL}/api/v1/manager/payroll.csv?week={payroll.week}")
     return message_email_send(dedupe_key=dedupe_key, composed=composed)
+
+
+def sample_payroll_email() -> ComposedEmail:
+    """The payroll e-mail from sample figures (the manager's preview, the screenshot test)."""
+    from decimal import Decimal
+
+    from coresync.technicians.services import PayrollRow
+
+    payroll = Payroll(week="2031-W45", rows=[
+        PayrollRow(technician_id=3, name="Daniel Cho", hours=Decimal("31.50"), rate=Decimal("36.00"), amount=Decimal("1134.00")),
+        PayrollRow(technician_id=1, name="Maya Rivera", hours=Decimal("37.50"), rate=Decimal("38.00"), amount=Decimal("1425.00")),
+    ])
+    return compose_payroll(payroll, to=settings.MANAGER_EMAIL, csv_url=f"{settings.SITE_URL}/api/v1/manager/payroll.csv?week=2031-W45")

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coresync.bookings.models import Booking, BookingStatus
-from coresync.core.errors import Conflict, NotFound, PermissionDenied
+from coresync.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from coresync.technicians import services as technician_services
 from coresync.technicians.models import ExtraShift, ReviewStatus, Technician, TimeOff, WeeklyShift
 from coresync.technicians.services import ShiftBlock
@@ -156,3 +156,46 @@ def my_bookings(*, technician: Technician, date_from, date_to):
         .prefetch_related("booking_addons")
         .order_by("start")
     )
+
+
+MAX_EXTRA_SHIFT = timedelta(hours=16)
+
+
+def extra_shift_add(*, technician: Technician, starts_at: datetime, ends_at: datetime, note: str = "", now: datetime | None = None) -> ExtraShift:
+    """A one-off extra shift (slots open at once: the schedule snapshot is bumped on commit by ``technicians.signals``).
+
+    400 when it ends before it starts, starts in the past, runs past 16 hours or overlaps another extra shift.
+    """
+    now = now or timezone.now()
+    if ends_at <= starts_at:
+        raise ValidationFailed("A shift must end after it starts.", fields={"end": ["Must be after the start."]})
+    if starts_at < now:
+        raise ValidationFailed("An extra shift cannot start in the past.", fields={"date": ["Not in the past."]})
+    if ends_at - starts_at > MAX_EXTRA_SHIFT:
+        raise ValidationFailed("A shift lasts at most 16 hours.", fields={"end": ["At most 16 hours."]})
+    with transaction.atomic():
+        locked = _lock(technician)
+        if ExtraShift.objects.filter(technician=locked, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            raise ValidationFailed("This overlaps another extra shift.", fields={"start": ["Overlaps another extra shift."]})
+        return ExtraShift.objects.create(technician=locked, starts_at=starts_at, ends_at=ends_at, note=note[:200])
+
+
+def extra_shift_remove(*, technician: Technician, extra_shift_id: int, now: datetime | None = None) -> None:
+    """Remove one of the technician's extra shifts (409 ``bookings_affected`` when a booking relies on it)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(technician)
+        shift = ExtraShift.objects.filter(pk=extra_shift_id, technician=locked).first()
+        if shift is None:
+            raise NotFound("No such extra shift.")
+        tz = ZoneInfo(locked.location.timezone)
+        weekly: dict[int, list[tuple]] = {}
+        for block in WeeklyShift.objects.filter(technician=locked):
+            weekly.setdefault(block.weekday, []).append((block.starts, block.ends))
+        extra = list(ExtraShift.objects.filter(technician=locked, ends_at__gt=now).exclude(pk=shift.pk).values_list("starts_at", "ends_at"))
+        inside = _upcoming(locked, now).filter(start__lt=shift.ends_at, blocked_until__gt=shift.starts_at)
+        orphaned = [ref for ref, start, until in inside.values_list("reference", "start", "blocked_until")
+                    if not _covered(start, until, tz, weekly, extra)]
+        if orphaned:
+            raise BookingsAffected(orphaned)
+        shift.delete()

@@ -12,12 +12,13 @@ from coresync.catalog.models import Location
 from coresync.core.formatting import format_date, format_time
 from coresync.notifications.emails import ComposedEmail
 from coresync.notifications.facts import PlaceFacts, place_facts
+from coresync.notifications.models import EmailKind
 from coresync.notifications.services import message_email_send
 
 from .models import WaitlistOffer
 from .services import offer_token
 
-KIND = "waitlist_offer"
+KIND = EmailKind.WAITLIST_OFFER
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,14 @@ def compose_offer(facts: OfferFacts) -> ComposedEmail:
 def offer_email_send(*, offer_id: int, dedupe_key: str):
     offer = WaitlistOffer.objects.select_related("entry__service", "technician").get(pk=offer_id)
     return message_email_send(dedupe_key=dedupe_key, composed=compose_offer(offer_facts(offer)))
+
+
+def sample_offer_email() -> ComposedEmail:
+    """The offer e-mail from sample facts (the manager's preview, the screenshot test)."""
+    from coresync.notifications.sample import SAMPLE_PLACE
+
+    return compose_offer(OfferFacts(
+        guest_email="amelia@example.com", first_name="Amelia", service_name="Deep Tissue Massage", technician_name="Maya R.",
+        day_text="Friday, November 14", time_text="3:00 PM", expires_text="10:30 AM", hold_minutes=settings.WAITLIST_HOLD_MINUTES,
+        accept_url=settings.SITE_URL + "/waitlist/offers/SAMPLE/", place=SAMPLE_PLACE,
+    ))

@@ -89,6 +89,24 @@ def _rendered(kind: str):
         ))
     if kind == EmailKind.SYNC_NOTICE:
         return compose(kind, sample_sync_notice())
+    if kind == EmailKind.WAITLIST_OFFER:
+        from coresync.notifications.facts import PlaceFacts
+        from coresync.waitlist.emails import OfferFacts, compose_offer
+
+        return compose_offer(OfferFacts(
+            guest_email="amelia@example.com", first_name="Amelia", service_name="Deep Tissue Massage", technician_name="Maya R.",
+            day_text="Friday, November 14", time_text="3:00 PM", expires_text="10:30 AM", hold_minutes=30,
+            accept_url="https://spa.example/waitlist/offers/TOKEN/", place=PlaceFacts(name="CoreSync Spa & Wellness Club"),
+        ))
+    if kind == EmailKind.PAYROLL_REPORT:
+        from coresync.staff.payroll_mail import compose_payroll
+        from coresync.technicians.services import Payroll, PayrollRow
+
+        payroll = Payroll(week="2031-W45", rows=[
+            PayrollRow(technician_id=3, name="Daniel Cho", hours=Decimal("31.50"), rate=Decimal("36.00"), amount=Decimal("1134.00")),
+            PayrollRow(technician_id=1, name="Maya Rivera", hours=Decimal("37.50"), rate=Decimal("38.00"), amount=Decimal("1425.00")),
+        ])
+        return compose_payroll(payroll, to="manager@coresync.test", csv_url="https://spa.example/api/v1/manager/payroll.csv?week=2031-W45")
     if kind == EmailKind.HANDOFF_NOTICE:
         return compose(kind, HandoffFacts(
             manager_email="manager@coresync.test", channel="phone", reason="Asked for a person",
@@ -122,6 +140,8 @@ GOLDEN_KINDS = [
     EmailKind.HANDOFF_NOTICE,
     EmailKind.DEAD_LETTER_NOTICE,
     EmailKind.SYNC_NOTICE,
+    EmailKind.WAITLIST_OFFER,
+    EmailKind.PAYROLL_REPORT,
 ]
 
 

@@ -62,7 +62,8 @@ def test_managers_preview_every_email(spa, client, kind):
     client.force_login(spa.manager)
     html = client.get(f"/manager/emails/preview/{kind}/")
     sample_marker = {"membership_welcome": b"CSM-204817", "handoff_notice": b"couples package",
-                     "dead_letter_notice": b"email.booking"}.get(kind, b"CS-7KQ2M9")
+                     "dead_letter_notice": b"email.booking", "waitlist_offer": b"/waitlist/offers/SAMPLE/",
+                     "payroll_report": b"2031-W45"}.get(kind, b"CS-7KQ2M9")
     assert html.status_code == 200 and sample_marker in html.content
     text = client.get(f"/manager/emails/preview/{kind}/?format=text")
     assert text["Content-Type"].startswith("text/plain") and b"<table" not in text.content
