@@ -252,3 +252,16 @@ def test_no_inline_script_or_handlers_on_staff_pages(demo_spa, maya, day_of):
         html = client.get(path).content.decode()
         assert not INLINE_SCRIPT.search(html), path
         assert not INLINE_HANDLER.search(html), path
+
+
+@pytest.mark.django_db
+def test_the_menu_leads_each_role_to_its_own_pages(client, demo_spa):
+    client.force_login(demo_spa.tech)
+    page = client.get("/").content.decode()
+    assert 'href="/portal/"' in page and 'href="/manager/"' not in page
+    client.force_login(demo_spa.manager)
+    page = client.get("/").content.decode()
+    assert 'href="/manager/"' in page and 'href="/manager/hours/"' in page and 'href="/portal/"' not in page
+    client.force_login(demo_spa.base)
+    page = client.get("/").content.decode()
+    assert 'href="/portal/"' not in page and 'href="/manager/"' not in page
