@@ -43,7 +43,7 @@ def _checked_turn(*, message: str, session_id: str | None, ip: str | None, user)
     wait = chat_allowed(session_id=session_id, ip=ip)
     if wait:
         return wait, None
-    return None, chat_turn(message=message, session_id=session_id, channel="web", user=user)
+    return None, chat_turn(message=message, session_id=session_id, channel="web", user=user, defer_writes=True)
 
 
 def _resumable(session_id: str | None, user_id: int | None) -> bool:
@@ -110,6 +110,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.session_id = result.session_id
         await self.send_json({"type": "reply", **result.as_dict()})
+        try:  # the turn's own bookkeeping, after the reply: the customer does not wait for it
+            await database_sync_to_async(result.finish, thread_sensitive=False)()
+        except Exception:
+            logger.exception("chat turn bookkeeping failed")
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None:

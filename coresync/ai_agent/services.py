@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -57,6 +58,8 @@ class ChatResult:
     messages: list[dict]
     state: dict
     booking_id: int | None = None
+    #: With ``defer_writes``: the turn's own writes (conversation, turn row, state), to run after the reply is sent.
+    finish: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"session_id": self.session_id, "messages": self.messages, "state": self.state}
@@ -102,8 +105,15 @@ def _authenticated(user) -> bool:
 
 
 def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None, caller_phone: str = "", call_id: str = "",
-              now: datetime | None = None) -> ChatResult:  # fmt: skip
-    """Answer one message. Raises ``MessageTooLong``; never raises for anything else a client can send."""
+              now: datetime | None = None, defer_writes: bool = False) -> ChatResult:  # fmt: skip
+    """Answer one message. Raises ``MessageTooLong``; never raises for anything else a client can send.
+
+    ``defer_writes``: the reply is computed, its bookkeeping (the conversation row, the turn row, the
+    dialogue state) is left to ``result.finish()``, which the caller runs once the reply is on its way.
+    The WebSocket consumer does this: it handles one frame at a time per socket, so the state is saved
+    before the next message of the same chat is read. Whatever the engine *did* (a booking, a move, a
+    cancellation) is already committed by its own service either way.
+    """
     started = time.perf_counter()
     raw = message if isinstance(message, str) else ""
     if len(raw) > settings.AI_MAX_MESSAGE_CHARS:
@@ -136,9 +146,16 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
         turn_reply.messages = [{"text": speakable(m["text"])} for m in turn_reply.messages]
     state.turn += 1
     latency = int((time.perf_counter() - started) * 1000)
-    _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
-    state_save(state)
-    return ChatResult(state.session_id, turn_reply.messages, state.public(), turn_reply.booking_id)
+    public = state.public()
+
+    def finish() -> None:
+        _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
+        state_save(state)
+
+    if defer_writes:
+        return ChatResult(state.session_id, turn_reply.messages, public, turn_reply.booking_id, finish=finish)
+    finish()
+    return ChatResult(state.session_id, turn_reply.messages, public, turn_reply.booking_id)
 
 
 def chat_history(*, session_id, user=None) -> dict:

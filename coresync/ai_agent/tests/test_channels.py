@@ -355,6 +355,9 @@ def test_websocket_resume_of_an_unknown_or_expired_session_is_empty(application,
     async def talk():
         communicator, _ = await _connect(application)
         reply = await _turn(communicator, "hello")
+        # The turn's bookkeeping runs after its reply; the socket's next frame waits for it.
+        await communicator.send_json_to({"type": "resume", "session_id": reply["session_id"]})
+        assert (await communicator.receive_json_from(timeout=10))["session_id"] == reply["session_id"]
         await database_sync_to_async(state_delete)(reply["session_id"])  # the session's lifetime is over
         for session_id in (reply["session_id"], str(uuid.uuid4()), "not-a-uuid", None):
             await communicator.send_json_to({"type": "resume", "session_id": session_id})
@@ -384,3 +387,22 @@ def test_http_history_is_only_the_owners(client, demo_spa, frozen_now):
     other = Client()
     other.force_login(demo_spa.users["premium"])
     assert other.get(f"/api/v1/chat/?session_id={session_id}").json() == {"type": "history", "session_id": None, "messages": [], "state": {}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_turn_is_recorded_after_its_reply_and_before_the_next_frame(application, demo_spa, frozen_now):
+    from coresync.ai_agent.models import AgentAction
+
+    async def talk():
+        communicator, _ = await _connect(application)
+        first = await _turn(communicator, "60 min swedish massage tomorrow afternoon?")
+        second = await _turn(communicator, "how much is it?")
+        assert second["session_id"] == first["session_id"]
+        await communicator.disconnect()
+        return first["session_id"]
+
+    from asgiref.sync import async_to_sync
+
+    session_id = async_to_sync(talk)()
+    turns = list(AgentAction.objects.filter(conversation__session_id=session_id).order_by("position").values_list("position", "message"))
+    assert turns == [(1, "60 min swedish massage tomorrow afternoon?"), (2, "how much is it?")]
