@@ -118,6 +118,7 @@ def local_checkout(request: HttpRequest, object_id: str) -> HttpResponse:
         except ApplicationError as error:
             context.update(errors=error.fields, message=error.message)
             return render(request, "payments/local_checkout.html", context, status=402 if error.status_code == 402 else 400)
+        messages.success(request, "Card saved for one-tap checkout." if obj.kind == "setup_intent" else "Payment received. Thank you.")
         return redirect(back)
     context["done"] = done
     return render(request, "payments/local_checkout.html", context)

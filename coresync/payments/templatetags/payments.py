@@ -22,3 +22,11 @@ def pay_options(booking, user) -> dict:
     owner = getattr(user, "is_authenticated", False) and booking.customer_id == user.pk
     card = default_card(user, provider=payment_provider().identifier) if payable and owner else None
     return {"payable": payable, "held": booking.status == BookingStatus.PENDING_PAYMENT, "card": card}
+
+
+@register.simple_tag
+def card_on_file(user):
+    """The signed-in person's default saved card at the configured provider, or None."""
+    from ..services import default_card
+
+    return default_card(user, provider=payment_provider().identifier)

@@ -187,11 +187,13 @@ def test_one_tap_from_the_booking_page_charges_the_card_on_file_once(demo_spa, m
     from coresync.payments.gateway import LocalPaymentProvider
 
     client.force_login(demo_spa.premium)
+    assert "save a card" in client.get("/accounts/membership/").content.decode()  # the flag alone is no card
     started = client.post("/payments/cards/", {"consent": "yes"})
     assert started.status_code == 302 and "/payments/local/checkout/lseti_" in started["Location"]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(started["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"})
     assert b"data-saved-card" in client.get("/payments/cards/").content
+    assert "Visa •••• 4242: one-tap checkout" in client.get("/accounts/membership/").content.decode()
     booking = make_booking(customer=demo_spa.premium)
     page = client.get(f"/accounts/bookings/{booking.reference}/").content.decode()
     assert "data-one-tap" in page and "Visa •••• 4242" in page
