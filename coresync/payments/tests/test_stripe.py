@@ -225,3 +225,21 @@ def test_a_worker_killed_between_commit_and_publish_still_confirms_once(stripe_o
     assert len(fetches) == 1, "handled once"
     assert EmailLog.objects.filter(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).count() == 1
     assert Payment.objects.get(booking=booking).status == PaymentStatus.PAID
+
+
+def test_an_online_booking_on_the_stripe_provider_calls_nobody_within_eight_queries(stripe_on, demo_spa, django_assert_max_num_queries):
+    """S4 with online payment: the booking is held; its PaymentIntent is made later, by the pay call, off this request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api = APIClient()
+    service = next(iter(demo_spa.services.values()))
+    day = (timezone.localdate() + timedelta(days=1)).isoformat()
+    slots = api.get("/api/v1/availability/", {"service": service.slug, "date_from": day, "date_to": day}).json()["slots"]
+    with django_assert_max_num_queries(8):
+        created = api.post("/api/v1/bookings/", {"service": service.slug, "start": slots[0]["start"],
+                                                "guest": {"name": "Ada Guest", "email": "ada@example.test"}}, format="json")
+    assert created.status_code == 201 and created.json()["status"] == "pending_payment"
+    assert created.json()["payment"]["status"] == "unpaid"
+    assert len(stripe_on.calls) == 0, "no Stripe call inside the booking request"
