@@ -118,3 +118,19 @@ def test_saving_a_card_on_stripe_and_its_setup_intent_succeeded(stripe_on, demo_
     assert api.get("/api/v1/me/payment-methods/").json() == [
         {"id": "pm_1", "brand": "visa", "last4": "4242", "exp_month": 8, "exp_year": 2031, "default": True}]
     assert SavedCard.objects.filter(user=demo_spa.premium).count() == 1
+
+
+def test_the_cards_page_on_stripe_mounts_the_payment_element_for_the_setup_intent(stripe_on, demo_spa, client):
+    fake = stripe_on
+    fake.add(responses.POST, f"{STRIPE_BASE}/v1/customers", json={"id": "cus_1", "object": "customer"})
+    fake.add(responses.POST, f"{STRIPE_BASE}/v1/setup_intents",
+             json={"id": "seti_1", "object": "setup_intent", "status": "requires_payment_method", "client_secret": "seti_1_secret",
+                   "customer": "cus_1", "payment_method": None, "metadata": {}})
+    client.force_login(demo_spa.premium)
+    assert b"js.stripe.com" not in client.get("/payments/cards/").content  # Stripe.js only where a card is entered
+    page = client.post("/payments/cards/", {"consent": "yes"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-client-secret="seti_1_secret"' in html and "https://js.stripe.com/v3/" in html and "confirmSetup" in html
+    (call,) = [c for c in fake.calls if c.request.url.endswith("/v1/setup_intents")]
+    assert _form(call)["usage"] == "off_session"
