@@ -284,7 +284,8 @@ def render(results: dict, machine: dict | None = None) -> str:
         lines += [f"Measured {machine.get('date', '')} on {machine.get('nproc')} CPUs ({machine.get('cpu')}), PostgreSQL "
                   f"{machine.get('postgresql')}; uvicorn 2 workers, `PAYMENT_PROVIDER=stripe`, `BOOKING_PAYMENT_MODE=online`, "
                   f"`STRIPE_API_BASE` at a local fake Stripe answering every call in {results['fake_latency_ms']} ms. "
-                  "Load from locust on the same machine; each figure the median of the runs listed.", ""]
+                  "Load from locust on the same machine; each figure the median of the runs listed. Reproduce with "
+                  "`.venv/bin/python bench/payments.py` (its own database, `coresync_paybench`) or `make bench`.", ""]
     busy = [r.get("background_cpu", 0) for key in ("webhook c=1", "webhook c=16", "S4 online")
             for r in (results.get(key) or {}).get("runs", [])]
     if busy and max(busy) >= 0.25:
