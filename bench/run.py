@@ -471,7 +471,7 @@ class Bench:
         return self.base_params("s4", free=chosen, seed=run + 1)
 
 
-TOTAL_STEPS = 1 + 2 + 4 + 4 + 2 + 2 + 1 + 2 + 1 + 1  # S7, floors c=1, S1 x2 data sets, floors c=16, S2 x2, S4, floors c=50, S3, S5
+TOTAL_STEPS = 1 + 2 + 4 + 4 + 2 + 2 + 1 + 2 + 1 + 1 + 1  # S7, floors c=1, S1 x2 data sets, floors c=16, S2 x2, S4, floors c=50, S3, S5, payments
 
 FREE_SLOT_SERVICES = [
     "deep-tissue-massage-60",
@@ -589,7 +589,13 @@ def main() -> None:
     from bench.engine import run_s7
 
     if args.render_only:
-        REPORT.write_text(report.render(json.loads((ROOT / "var" / "bench-results.json").read_text())))
+        saved = json.loads((ROOT / "var" / "bench-results.json").read_text())
+        text = report.render(saved)
+        if saved.get("payments"):
+            from bench import payments
+
+            text = text.rstrip("\n") + "\n\n" + payments.render(saved["payments"], saved.get("machine"))
+        REPORT.write_text(text)
         say(f"wrote {REPORT.relative_to(ROOT)} from var/bench-results.json")
         return
 
@@ -640,6 +646,10 @@ def main() -> None:
         bench.measure("S3", "s3", 50, bench.seconds(20, 10), params_for_run=bench.s3_params)
         bench.progress("S5: chat turn over WebSocket, 1 and 20 sessions x 30 turns (bench/s5_chat_ws.py)")
         results["s5"] = run_s5(bench)
+        bench.progress("Payments: Stripe webhook c=1/c=16, S4 online, outbox with the Stripe handler (bench/payments.py)")
+        from bench import payments
+
+        results["payments"] = payments.run_payments(bench)
     finally:
         bench.server.stop()
         bench.warm_server.stop()
@@ -647,6 +657,10 @@ def main() -> None:
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench-results.json").write_text(json.dumps(results, indent=1, default=str))
     text = report.render(results)
+    if results.get("payments"):  # its own section (bench/payments.py renders it)
+        from bench import payments
+
+        text = text.rstrip("\n") + "\n\n" + payments.render(results["payments"], results.get("machine"))
     print(text)
     if not args.no_write:
         REPORT.parent.mkdir(exist_ok=True)

@@ -27,7 +27,9 @@ LOCATION = {
     "directions": "Between 29th and 30th Streets. The 6 train to 28th Street is two minutes' walk; take the lift to the 12th floor.",
     "parking": "Icon Parking at 420 Park Ave S validates three hours for our guests; street parking is metered until 7 pm.",
     "what_to_bring": "Nothing but yourself: robes, slippers, lockers and toiletries are provided. Please arrive 15 minutes early and bring a swimsuit for the Private Spa.",
-    "cancellation_policy": "Cancel or reschedule free of charge until 24 hours before your appointment. Later changes or missed appointments are charged 50% of the service.",
+    "cancellation_policy": "Cancel or reschedule free of charge until 24 hours before your appointment. A later cancellation is charged a $50 fee and a missed appointment a $75 fee, to the card on file.",
+    "late_cancellation_fee": Decimal("50.00"),  # the policy fees the payments app charges (issue 12)
+    "no_show_fee": Decimal("75.00"),
     "google_review_url": "https://g.page/r/coresync-spa/review",
 }
 OPENING = {0: ("09:00", "21:00"), 1: ("09:00", "21:00"), 2: ("09:00", "21:00"), 3: ("09:00", "21:00"),

@@ -103,18 +103,31 @@ def _apply(row_id: int, result: SubscriptionResult, *, event_type: str, event_ke
         row = MembershipSubscription.objects.select_for_update(of=("self",)).select_related("membership", "tier", "user").get(pk=row_id)
         row.status = result.status
         row.cancel_at_period_end = result.cancel_at_period_end
-        if result.current_period_end:
-            row.current_period_end = datetime.fromtimestamp(result.current_period_end, tz=UTC)
+        if result.current_period_end:  # only ever forward: a late re-fetch of an older period cannot pull it back
+            period_end = datetime.fromtimestamp(result.current_period_end, tz=UTC)
+            row.current_period_end = max(period_end, row.current_period_end or period_end)
         if result.status in ("active", "trialing"):
             _activate(row)
+            _renews_on_follow(row)
         elif result.status in PAST_DUE and row.membership and row.membership.status == Membership.Status.ACTIVE:
             membership_set_past_due(membership=row.membership, channel="payment", reason="renewal failed")
         elif result.status in ENDED and row.membership and row.membership.status in CURRENT:
             membership_cancel(membership=row.membership, channel="payment", reason="subscription ended")
-        if event_type == "invoice.payment_failed" and row.membership:
-            outbox_enqueue(kind="payments.email", dedupe_key=f"payments.email:dunning:{event_key}",
+        if row.membership and (event_type == "invoice.payment_failed" or result.status in PAST_DUE):
+            # One dunning e-mail per missed renewal, however many failed attempts and events follow:
+            # the membership's renewal date only moves on once a renewal is paid.
+            due = Membership.objects.values_list("renews_on", flat=True).get(pk=row.membership_id)
+            outbox_enqueue(kind="payments.email", dedupe_key=f"payments.email:dunning:{row.membership_id}:{due or 'first'}",
                            payload={"kind": "dunning", "subscription_id": row.pk})
         row.save()
+
+
+def _renews_on_follow(row: MembershipSubscription) -> None:
+    """The membership renews when the paid period ends (the provider's ``current_period_end``, in the spa's calendar)."""
+    if row.membership_id is None or row.current_period_end is None:
+        return
+    renews_on = timezone.localdate(row.current_period_end)
+    Membership.objects.filter(pk=row.membership_id).exclude(renews_on=renews_on).update(renews_on=renews_on, updated_at=timezone.now())
 
 
 def _activate(row: MembershipSubscription) -> None:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("payments/bookings/<reference:reference>/pay/", views.pay_booking, name="pay-booking"),
     path("payments/local/checkout/<str:object_id>/", views.local_checkout, name="local-checkout"),
     path("payments/membership/", views.membership_page, name="membership"),
+    path("payments/cards/", views.cards_page, name="cards"),
 ]

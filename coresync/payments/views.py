@@ -3,9 +3,11 @@ gateway's hosted card page. Stripe.js is loaded on the pay page only, and only w
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from coresync.bookings.models import Booking
@@ -46,11 +48,45 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
-    booking = Booking.objects.select_related("service", "location").filter(reference=reference.upper(), customer=request.user).first()
+    """GET: the pay page. POST ``use_saved_card``: one tap, the card on file is charged at once (the account page's button)."""
+    booking = Booking.objects.select_related("service", "location", "customer").filter(
+        reference=reference.upper(), customer=request.user).first()
     if booking is None:
         raise Http404("No such booking.")
+    if request.method == "POST":
+        back = reverse("web:my-booking", args=[booking.reference])
+        try:
+            started = services.payment_start(booking=booking, actor=request.user, use_saved_card=True)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect(back)
+        messages.success(request, f"Paid {format_money(started.amount, started.currency)} with your card on file. Thank you.")
+        return redirect(back)
     return _pay(request, booking)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cards_page(request: HttpRequest) -> HttpResponse:
+    """My cards on file, and saving one for later (consent required): the page twin of the payment-methods endpoints."""
+    error = ""
+    if request.method == "POST":
+        try:
+            started = cards.card_setup_start(user=request.user, consent=request.POST.get("consent") == "yes")
+        except ApplicationError as error_:
+            error = error_.message
+        else:
+            if started.checkout_url:
+                return redirect(started.checkout_url)
+            provider = payment_provider(started.provider)
+            return render(request, "payments/cards.html", {
+                "setup": started, "publishable_key": provider.publishable_key, "stripe_js": provider.uses_stripe_js,
+                "return_url": request.build_absolute_uri(reverse("payments:cards")), "consent_text": cards.CONSENT_TEXT,
+            })
+    return render(request, "payments/cards.html", {"cards": cards.saved_cards_for(request.user), "error": error,
+                                                   "consent_text": cards.CONSENT_TEXT})
 
 
 def _checkout_subject(obj: LocalGatewayObject) -> tuple[str, str, str]:
@@ -62,7 +98,7 @@ def _checkout_subject(obj: LocalGatewayObject) -> tuple[str, str, str]:
         return f"Booking {reference}", format_money(services.from_cents(obj.data["amount"]), obj.data["currency"].upper()), back
     if obj.kind == "subscription":
         return "Membership, first month", format_money(services.from_cents(obj.data["amount"]), "USD"), "/accounts/membership/"
-    return "Save a card for later", "", "/accounts/membership/"
+    return "Save a card for later", "", reverse("payments:cards")
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,6 +118,7 @@ def local_checkout(request: HttpRequest, object_id: str) -> HttpResponse:
         except ApplicationError as error:
             context.update(errors=error.fields, message=error.message)
             return render(request, "payments/local_checkout.html", context, status=402 if error.status_code == 402 else 400)
+        messages.success(request, "Card saved for one-tap checkout." if obj.kind == "setup_intent" else "Payment received. Thank you.")
         return redirect(back)
     context["done"] = done
     return render(request, "payments/local_checkout.html", context)

@@ -404,9 +404,10 @@
     var reference = String(booking.reference);
     var status = String(booking.status || "");
     var cancelled = status === "cancelled" || status === "expired";
+    var held = status === "pending_payment";  // a hold awaiting payment: the badge is the way to the pay button
     var badge = this.badges[reference];
     if (!badge) {
-      if (status !== "confirmed" && !cancelled) return;  // nothing to announce yet (a hold awaiting payment)
+      if (status !== "confirmed" && !cancelled && !held) return;
       var note = el("div", "msg msg--note");
       badge = el("p", "booking-confirmed");
       badge.setAttribute("data-chat-booking", reference);
@@ -415,7 +416,7 @@
       this.badges[reference] = badge;
       this.scrollToEnd();
     }
-    var label = (cancelled ? "Cancelled · " : "Booked · ") + reference;
+    var label = (cancelled ? "Cancelled · " : held ? "Held · pay to confirm · " : "Booked · ") + reference;
     var href = this.bookingUrl(booking);
     while (badge.firstChild) badge.removeChild(badge.firstChild);
     if (href) {
@@ -426,7 +427,7 @@
       badge.textContent = label;
     }
     badge.setAttribute("data-status", status);
-    badge.className = "booking-confirmed" + (cancelled ? " booking-confirmed--cancelled" : "");
+    badge.className = "booking-confirmed" + (cancelled ? " booking-confirmed--cancelled" : held ? " booking-confirmed--held" : "");
   };
 
   Chat.prototype.renderActions = function (actions) {

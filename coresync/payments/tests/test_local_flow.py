@@ -162,3 +162,55 @@ def test_an_online_booking_is_still_created_within_eight_queries_and_no_payment_
     assert created.status_code == 201 and created.json()["payment"]["status"] == "unpaid"
     assert not [q for q in queries.captured_queries if "payments_payment" in q["sql"]]  # the new booking's JSON asks nothing
     assert not LocalGatewayObject.objects.exists() and not Payment.objects.exists()  # paying starts on the pay call
+
+
+def test_on_site_mode_a_confirmed_booking_can_be_paid_ahead_without_a_second_confirmation(
+    demo_spa, make_booking, client, settings, django_capture_on_commit_callbacks,
+):
+    settings.BOOKING_PAYMENT_MODE = "on_site"
+    booking = make_booking(customer=demo_spa.premium, status=BookingStatus.CONFIRMED)
+    client.force_login(demo_spa.premium)
+    page = client.get(f"/accounts/bookings/{booking.reference}/").content
+    assert b"data-pay-ahead" in page and b"data-pay-now" in page and b"data-hold" not in page
+    pay = client.get(f"/payments/bookings/{booking.reference}/pay/")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(pay["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"}).status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert Payment.objects.get(booking=booking).status == PaymentStatus.PAID
+    assert not EmailLog.objects.filter(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).exists()  # made by a factory: none
+    page = client.get(f"/accounts/bookings/{booking.reference}/").content
+    assert b"data-pay-now" not in page and b'data-payment-status>Paid<' in page
+
+
+def test_one_tap_from_the_booking_page_charges_the_card_on_file_once(demo_spa, make_booking, client, django_capture_on_commit_callbacks):
+    from coresync.payments.gateway import LocalPaymentProvider
+
+    client.force_login(demo_spa.premium)
+    assert "save a card" in client.get("/accounts/membership/").content.decode()  # the flag alone is no card
+    started = client.post("/payments/cards/", {"consent": "yes"})
+    assert started.status_code == 302 and "/payments/local/checkout/lseti_" in started["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(started["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"})
+    assert b"data-saved-card" in client.get("/payments/cards/").content
+    assert "Visa •••• 4242: one-tap checkout" in client.get("/accounts/membership/").content.decode()
+    booking = make_booking(customer=demo_spa.premium)
+    page = client.get(f"/accounts/bookings/{booking.reference}/").content.decode()
+    assert "data-one-tap" in page and "Visa •••• 4242" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/payments/bookings/{booking.reference}/pay/", {"use_saved_card": "1"})
+        client.post(f"/payments/bookings/{booking.reference}/pay/", {"use_saved_card": "1"})  # a double tap
+    assert answer.status_code == 302 and answer["Location"] == f"/accounts/bookings/{booking.reference}/"
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    charges = LocalGatewayObject.objects.filter(kind="payment_intent", status="succeeded",
+                                                data__metadata__booking_reference=booking.reference)
+    assert charges.count() == 1 and LocalPaymentProvider().intent_get(charges[0].pk).amount_received == round(booking.total * 100)
+    assert EmailLog.objects.filter(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).count() == 1
+
+
+def test_saving_a_card_on_the_page_without_consent_saves_nothing(demo_spa, client):
+    client.force_login(demo_spa.premium)
+    page = client.post("/payments/cards/", {})
+    assert page.status_code == 200 and b"data-cards-error" in page.content
+    assert not LocalGatewayObject.objects.filter(kind="setup_intent").exists()

@@ -104,3 +104,49 @@ def test_the_membership_page_subscribes_through_the_card_page(demo_spa, client, 
         client.post(chosen["Location"], {"number": "4242424242424242", "expiry": "12/40", "cvc": "123"})
     assert Membership.objects.get(user=demo_spa.base, status="active").tier.slug == "premium"
     assert b"You are a Premium member" in client.get("/payments/membership/").content
+
+
+def test_each_paid_renewal_moves_renews_on_forward_and_the_account_page_shows_it(
+    demo_spa, client, django_capture_on_commit_callbacks, settings,
+):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = _subscribe_and_pay(demo_spa.guest, client, tier="base")
+    membership = Membership.objects.get(user=demo_spa.guest, status="active")
+    first_end = subscription.data["current_period_end"]
+    assert membership.renews_on == timezone.localdate(datetime.fromtimestamp(first_end, tz=UTC))
+    seen = [membership.renews_on]
+    now = time.time()
+    for month in (1, 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert LocalPaymentProvider().subscriptions_renew(now=now + month * settings.PAYMENTS_LOCAL_PERIOD_SECONDS + 60) == 1
+        membership.refresh_from_db()
+        seen.append(membership.renews_on)
+    assert seen[0] < seen[1] < seen[2], seen
+    assert (seen[2] - seen[0]).days == 2 * settings.PAYMENTS_LOCAL_PERIOD_SECONDS // 86400
+    client.force_login(demo_spa.guest)
+    page = client.get("/accounts/membership/").content.decode()
+    shown = page.split("data-renews-on>", 1)[1].split("<", 1)[0]
+    assert shown.endswith(f"{seen[2]:%B} {seen[2].day}, {seen[2].year}"), shown
+
+
+def test_a_past_due_membership_gets_one_dunning_email_however_many_attempts_fail(
+    demo_spa, client, django_capture_on_commit_callbacks, settings,
+):
+    settings.PAYMENTS_LOCAL_DUNNING_ATTEMPTS = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = _subscribe_and_pay(demo_spa.guest, client, tier="base")
+    renews_on = Membership.objects.get(user=demo_spa.guest).renews_on
+    local_card_set_behaviour(subscription.data["payment_method"], "declined")
+    later = time.time() + settings.PAYMENTS_LOCAL_PERIOD_SECONDS + 60
+    for attempt in range(3):  # the first failure and two retries: three invoice.payment_failed events
+        with django_capture_on_commit_callbacks(execute=True):
+            assert LocalPaymentProvider().subscriptions_renew(now=later + attempt * (settings.PAYMENTS_LOCAL_RETRY_SECONDS + 60)) == 1
+    membership = Membership.objects.get(user=demo_spa.guest)
+    assert membership.status == Membership.Status.PAST_DUE and membership.renews_on == renews_on  # not moved: unpaid
+    assert EmailLog.objects.filter(recipient=demo_spa.guest.email, kind="dunning").count() == 1
+    client.force_login(demo_spa.guest)
+    assert b"data-past-due" in client.get("/accounts/membership/").content

@@ -178,3 +178,68 @@ def test_a_refund_that_times_out_is_retried_from_the_outbox_with_the_same_key_an
     assert len(refunds) == 2 and refunds[0].request.headers["Idempotency-Key"] == refunds[1].request.headers["Idempotency-Key"]
     assert _form(refunds[1])["amount"] == str(total) and _form(refunds[1])["payment_intent"] == "pi_1"
     assert Payment.objects.get(booking=booking).status == PaymentStatus.REFUNDED
+
+
+def test_the_webhook_request_itself_calls_nobody(stripe_on, make_booking, django_capture_on_commit_callbacks,
+                                                 django_assert_max_num_queries):
+    """Inside the request: verify, store the event id, write the outbox row. The re-fetch from Stripe comes after."""
+    booking = make_booking()
+    _intent_created(stripe_on, booking)
+    _pay(booking)
+    before = len(stripe_on.calls)
+    with django_capture_on_commit_callbacks(execute=False) as after_commit, django_assert_max_num_queries(4):
+        answer = _post_event(stripe_event("evt_quiet", "payment_intent.succeeded", {"id": "pi_1"}))
+    assert answer.status_code == 200 and answer.json() == {"received": True, "duplicate": False}
+    assert len(stripe_on.calls) == before, "no outbound HTTP inside the webhook request"
+    assert after_commit, "the handling is queued for after the commit"
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING_PAYMENT  # nothing applied yet: the outbox handler re-fetches first
+
+
+def test_a_worker_killed_between_commit_and_publish_still_confirms_once(stripe_on, make_booking, django_capture_on_commit_callbacks):
+    """The event row and its outbox message commit, then the process dies before dispatching: beat's sweep delivers it,
+    exactly once (one re-fetch, one confirmation e-mail), and a second sweep finds nothing."""
+    from coresync.outbox.models import OutboxMessage, OutboxStatus
+    from coresync.outbox.tasks import sweep_outbox
+
+    booking = make_booking()
+    _intent_created(stripe_on, booking)
+    _pay(booking)
+    _paid_intent_fetch(stripe_on, booking)
+    with django_capture_on_commit_callbacks(execute=False):  # killed: the after-commit dispatch never runs
+        assert _post_event(stripe_event("evt_lost", "payment_intent.succeeded", {"id": "pi_1"})).status_code == 200
+    message = OutboxMessage.objects.get(kind="payments.event")
+    assert message.status == OutboxStatus.PENDING
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING_PAYMENT
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_outbox() >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_outbox()
+        _post_event(stripe_event("evt_lost", "payment_intent.succeeded", {"id": "pi_1"}))  # and Stripe retries the delivery
+    booking.refresh_from_db()
+    message.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED and message.status == OutboxStatus.DONE
+    fetches = [c for c in stripe_on.calls if c.request.method == "GET" and "/v1/payment_intents/pi_1" in c.request.url]
+    assert len(fetches) == 1, "handled once"
+    assert EmailLog.objects.filter(booking=booking, kind=EmailKind.BOOKING_CONFIRMATION).count() == 1
+    assert Payment.objects.get(booking=booking).status == PaymentStatus.PAID
+
+
+def test_an_online_booking_on_the_stripe_provider_calls_nobody_within_eight_queries(stripe_on, demo_spa, django_assert_max_num_queries):
+    """S4 with online payment: the booking is held; its PaymentIntent is made later, by the pay call, off this request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api = APIClient()
+    service = next(iter(demo_spa.services.values()))
+    day = (timezone.localdate() + timedelta(days=1)).isoformat()
+    slots = api.get("/api/v1/availability/", {"service": service.slug, "date_from": day, "date_to": day}).json()["slots"]
+    with django_assert_max_num_queries(8):
+        created = api.post("/api/v1/bookings/", {"service": service.slug, "start": slots[0]["start"],
+                                                "guest": {"name": "Ada Guest", "email": "ada@example.test"}}, format="json")
+    assert created.status_code == 201 and created.json()["status"] == "pending_payment"
+    assert created.json()["payment"]["status"] == "unpaid"
+    assert len(stripe_on.calls) == 0, "no Stripe call inside the booking request"
