@@ -93,6 +93,9 @@ class Parse:
     shift_days: int = 0  # "the day after" (+1) / "the day before" (-1) the day asked before
     same_time: bool = False
     companions: list = field(default_factory=list)  # [(name, email)] of the other people named
+    correction: bool = False  # "actually", "no, …", "instead", "make it …": the message revises what was asked
+    clear_addons: bool = False  # "no add-ons", "without any extras"
+    shift_minutes: int = 0  # "an hour later" (+60), "30 minutes earlier" (-30)
 
     def entities(self, index: CatalogIndex) -> dict:
         """The entities as plain JSON (slugs and names, not ids): stored with the turn and scored by the evaluation."""
@@ -157,9 +160,9 @@ def _contact(text: str, folded: str, parse: Parse) -> str:
     others = [m.span() for m in _COMPANION.finditer(plain)]
     intro = next((m for m in _NAME_INTRO.finditer(plain) if not any(a <= m.start() <= b + 1 for a, b in others)), None)
     if m := intro:
-        candidate = _NAME_STOP.split(m.group(1))[0].strip(" .")
+        candidate = _LEADS.sub("", _NAME_STOP.split(m.group(1))[0].strip(" .")).strip(" .")
         if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry)\b", candidate, re.I):
-            parse.name = name_shape(candidate)
+            parse.name = name_shape(candidate) or person_name(candidate)
     return rest
 
 
@@ -221,7 +224,7 @@ def classify(folded: str, parse: Parse) -> str:
 
 def _follow_up(parse: Parse) -> str:
     """A message that changes what is being booked without naming it again."""
-    if parse.addons or parse.addons_removed:
+    if parse.addons or parse.addons_removed or parse.clear_addons:
         return "book"  # "can you add a scalp ritual?": to what is being booked
     if parse.technicians or parse.shift_days or parse.same_time or (parse.duration and not parse.when.has_time) or parse.party:
         return "availability_question"  # "actually with Daniel please", "the day after", "make it 90 minutes", "for two"
@@ -259,7 +262,8 @@ _PAIR = re.compile(
     r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
     r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half)\s+and\s+(?:i|me|myself)\b"
     r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+\w+(?:\s+friend)?\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
-    r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) \w+ (?:too|as well|also)\b|\bcouples?\b(?! ritual)"
+    r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) (?:friend|partner|wife|husband|boyfriend|girlfriend|sister|brother|mom|mum|mother|dad|father|daughter|son|colleague|bestie|mate|roommate|cousin|spouse) (?:too|as well|also)\b"
+    r"|\b(?:come|join|joining) (?:too|as well|along|with me)\b|\bcouples?\b(?! ritual)"
 )
 _RELATION = re.compile(
     r"\b(?:my|our|a|your)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|"
@@ -298,6 +302,44 @@ def name_shape(candidate: str, *, capitals: bool = False) -> str:
     return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)
 
 
+# Words never part of a person's name, even written with capitals ("Will Booker", "Hope Price" and "Rose Park" are names).
+_NEVER_NAME = frozenset(
+    """the a an i me my you your we us our it this that these those what where when how why who which yes no ok okay
+    please thanks thank hi hello hey sure not and or but with for at on in to of is are am was be do can could would
+    should want need like get have has there here""".split()  # noqa: SIM905
+)
+
+
+def person_name(candidate: str) -> str:
+    """``candidate`` as a name written with capitals (2-4 words), whatever catalog or request words it holds."""
+    words = candidate.split()
+    if not 2 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) and w[0].isupper() for w in words):
+        return ""
+    if any(w.lower().strip(".") in _NEVER_NAME for w in words):
+        return ""
+    return " ".join(words)
+
+
+def whole_name(text: str) -> str:
+    """The name when a message is nothing but a name ("Hope Price", "It's Will Booker", "Sure, Will Cancel")."""
+    rest = _LEADS.sub("", text.strip().strip(" .!")).strip(" .!,")
+    return person_name(rest) if rest and "?" not in rest else ""
+
+
+def names_in(text: str) -> list[str]:
+    """Every name in a message of details ("Ella Whitman and Joe Whitman", "Amy Chen amy@x.com, and Lucy Chen")."""
+    rest = PHONE.sub(" , ", EMAIL.sub(" , ", text))
+    rest = _LABELS.sub(" , ", rest)
+    capitals = text != text.lower()
+    out = []
+    for segment in re.split(r"[,;.!?()\n/|&+]|\s+and\s+|\s+-\s+", rest):
+        segment = _LEADS.sub("", segment.strip()).strip(" '\"")
+        found = name_shape(segment, capitals=capitals) or person_name(segment)
+        if found and found.casefold() not in {n.casefold() for n in out}:
+            out.append(found)
+    return out
+
+
 def name_in(text: str, *, capitals: bool = False) -> str:
     """The name in a message of details in any order ("ann@x.com, Ann Lee, 212…", "name: Ann Lee phone: …")."""
     rest = PHONE.sub(" , ", EMAIL.sub(" , ", text))
@@ -311,19 +353,29 @@ def name_in(text: str, *, capitals: bool = False) -> str:
 
 _COMPANION = re.compile(
     r"\b(?:my|our)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fianc[eé]e?|sister|brother|mom|mum|mother|dad|father|"
-    r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)"
+    r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)s?"
     r"(?:'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
     r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+"
-    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])",
+    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])|\b(?:me|myself)\s+and\s+(?!my\b|our\b|a\b|the\b)",
     re.I,
+)
+# "Beth Young and I", "… and Joe Whitman": names written with capitals beside the speaker or another name.
+_NAME_AND_ME = re.compile(r"\b([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})\s+and\s+(?:I|me|myself)\b")
+_AND_NAME = re.compile(r"^\s*(?:,\s*)?(?:and|&)\s+([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})")
+
+
+_NOT_COMPANION = frozenset(
+    """around about like maybe ish please also too here there tomorrow today as want wants wanna would need needs
+    get gets getting book books come comes coming join joins joining love loves try tries fancy deserves has have
+    will can could should might is are was wants""".split()  # noqa: SIM905
 )
 
 
-_NOT_COMPANION = frozenset("around about like maybe ish please also too here there tomorrow today as".split())  # noqa: SIM905
+def companions_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')].
 
-
-def companions_in(text: str) -> list[tuple[str, str]]:
-    """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')]."""
+    Written in lower case, a word of the catalog ("my wife and I want massages") is not a name.
+    """
     out = []
     capitals = text != text.lower()  # written with capitals: a name is written with them too
     for m in _COMPANION.finditer(text):
@@ -335,6 +387,8 @@ def companions_in(text: str) -> list[tuple[str, str]]:
                 break
             if capitals and not bare[0].isupper():
                 break
+            if not capitals and bare.lower() in vocabulary:
+                break
             words.append(bare)
             if word != bare:
                 break
@@ -343,7 +397,17 @@ def companions_in(text: str) -> list[tuple[str, str]]:
             email = EMAIL.search(tail)
             near = email and email.start() < len(" ".join(words)) + 4
             out.append((name, email.group(0).lower() if near else ""))
-    return out
+            after = tail[tail.find(words[-1]) + len(words[-1]):] if capitals else ""
+            while capitals and (more := _AND_NAME.match(after)) and (extra := name_shape(more.group(1))):
+                out.append((extra, ""))
+                after = after[more.end():]
+    if capitals:
+        for m in _NAME_AND_ME.finditer(text):
+            name = name_shape(m.group(1))
+            if name and name.casefold() not in {n.casefold() for n, _ in out}:
+                out.append((name, ""))
+    seen: set[str] = set()
+    return [(n, e) for n, e in out if not (n.casefold() in seen or seen.add(n.casefold()))]
 
 
 def _party(folded: str) -> int | None:
@@ -354,6 +418,37 @@ def _party(folded: str) -> int | None:
     return None
 
 
+# A message that revises what was asked: "actually …", "no, Wednesday", "make it 4pm", "change the service to …".
+_CORRECTION = re.compile(
+    r"\b(?:actually|instead|rather|i mean|i meant|meant|sorry|oops|wait|hold on|hang on|second thoughts?|changed? (?:my mind|it|that|to|the)|"
+    r"switch|swap|make (?:it|that|this)|(?:can|could) (?:it|we|you) (?:be|do|make|switch|change)|how about|what about|prefer|better|"
+    r"not|scratch that|let'?s do|let'?s go with|go with)\b"
+)
+_LEADING_NO = re.compile(r"^\s*(?:(?:hmm+|um+|uh+|oh|ah|sorry|wait|actually|well|ok|okay)[\s,!.]+)*(?:no|nope|nah)\s*[,.!;:\-]+\s*\S", re.I)
+_NO_ADDONS = re.compile(
+    r"\b(?:no|without(?: any)?(?: the)?|skip(?: the| all)?|drop(?: the| all)?|remove(?: the| all)?(?: of)?|forget(?: the| all)?|"
+    r"don'?t (?:want|need)(?: the| any)?|none of the|no more)\s+(?:add-?ons?|add ons?|extras?|upgrades?|enhancements?)\b|\bno extras\b"
+)
+_HOURS_WORDS = {"an": 60, "a": 60, "one": 60, "1": 60, "two": 120, "2": 120, "half an": 30, "half": 30}
+_SHIFT_TIME = re.compile(
+    r"\b(?:(?:back|later|push(?:ed)?(?: it)? back|earlier|up|sooner)\s+(?:by\s+)?(half an|an?|one|two|\d{1,3})\s*(hours?|hrs?|minutes?|mins?)"
+    r"|(half an|an?|one|two|\d{1,3})\s*(hours?|hrs?|minutes?|mins?)\s+(later|earlier|back|sooner))\b"
+)
+
+
+def _shift_minutes(folded: str) -> int:
+    """'push it back an hour' -> 60, '30 minutes earlier' -> -30 (0 when no such shift is said)."""
+    m = _SHIFT_TIME.search(folded)
+    if not m:
+        return 0
+    amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    minutes = _HOURS_WORDS.get(amount) if unit.startswith("h") else None
+    if minutes is None:
+        minutes = int(amount) * (60 if unit.startswith("h") else 1) if amount.isdigit() else 60
+    earlier = re.search(r"\b(earlier|sooner|up)\b", m.group(0)) and "back" not in m.group(0)
+    return -minutes if earlier else minutes
+
+
 def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
     """Add-ons named; a phrase that names both a treatment and an add-on ("hot stones") is the add-on beside another treatment."""
     addons = found.get("addon", [])
@@ -361,7 +456,10 @@ def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -
         return
     shared = set(found.get("shared", []))
     own = [s for s in parse.services if s not in shared]
-    addish = re.search(r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on)\b", corrected)
+    addish = re.search(
+        r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on|"
+        r"without|skip|remove|drop|minus|take off|forget|no)\b", corrected
+    )
     keep = []
     for addon_id in addons:
         twin = [s for s in parse.services if s in shared and addon_id in index.addon_twins.get(s, ())]
@@ -382,6 +480,7 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     parse = Parse(text=text, folded=folded, intent="fallback")
     if _actions(folded, parse, index):
         return parse
+    parse.correction = bool(_CORRECTION.search(folded) or _LEADING_NO.match(text))
     folded = _FILLER.sub("", expand_texting(folded)) or folded
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
@@ -397,7 +496,7 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     parse.services = found.get("service", [])
     _addons_in(corrected, found, parse, index)
     parse.party = _party(corrected)
-    parse.companions = companions_in(text)
+    parse.companions = companions_in(text, index.vocabulary)
     if parse.companions and not parse.party:
         parse.party = 1 + len(parse.companions)
     if m := _SHIFT.search(corrected):
@@ -408,8 +507,14 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     if re.search(r"\b(with|by|from|see|prefer)\b", corrected) or not parse.name:
         parse.technicians = [t for t in found.get("technician", []) if not _is_contact_name(index.technicians[t], parse.name)]
     parse.duration = _duration(corrected)
-    parse.when = parse_when(corrected, today)
-    words = corrected.split()
+    parse.clear_addons = bool(_NO_ADDONS.search(corrected))
+    parse.shift_minutes = _shift_minutes(corrected)
+    if parse.shift_minutes:
+        parse.duration = None  # "an hour later" moves the time; it is not a 60-minute treatment
+    # "no, Wednesday": a correction (the no answers what was held), not "no Wednesday"
+    when_text = re.sub(r"^(?:no|nope|nah)\s+", "", corrected) if _LEADING_NO.match(text) else corrected
+    parse.when = parse_when(when_text, today)
+    words = re.sub(r"\b(?:on )?second thoughts?\b", " ", corrected).split()
     ordinal = next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
     if ordinal is None and (m := re.fullmatch(r"(?:option |number |#)?([1-5])", corrected)):
         ordinal = int(m.group(1)) - 1

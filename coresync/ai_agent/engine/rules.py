@@ -96,6 +96,8 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
         slug = index.addons[addon_id].slug
         if slug not in state.addons:
             state.addons.append(slug)
+    if parse.clear_addons:
+        state.addons = []
     for addon_id in parse.addons_removed:
         state.addons = [s for s in state.addons if s != index.addons[addon_id].slug]
     if parse.party:
@@ -113,6 +115,71 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
             if same:
                 state.service_id = same[0].id
                 state.selected = None
+
+
+# Intents a revision of the pending request may hide behind ("no, Wednesday" reads as a no; "change the service to
+# hot stone" as a question about the hot stone massage; "4 instead" as a pick among the times listed).
+_REVISABLE = ("book", "availability_question", "choose_slot", "deny", "fallback", "service_info", "browse_services", "give_contact", "confirm")
+
+
+def is_revision(parse: Parse, state, intent: str) -> bool:
+    """Whether the message changes what is being booked (a slot of the request), rather than answering our question.
+
+    The dialogue state holds the request (service, day, time, technician, add-ons, party) and what is held or listed;
+    a revision changes some of those slots and keeps the rest: "actually make it 4pm", "no, Thursday",
+    "change the service to …", "skip the hot stones", "an hour later".
+    """
+    if state.pending_operation or (state.offered_for == "reschedule" and state.awaiting == "slot"):
+        return False
+    held = state.selected is not None and state.awaiting in ("confirm", "contact")
+    listing = state.awaiting == "slot" and bool(state.offered)
+    if not (held or listing) or intent not in _REVISABLE or parse.action_start or parse.email or parse.phone:
+        return False
+    changes = (
+        parse.when.has_date or parse.when.has_time or parse.technicians or parse.addons or parse.addons_removed
+        or parse.clear_addons or parse.shift_days or parse.shift_minutes or (parse.duration and not parse.when.has_time)
+        or (parse.services and parse.services != [state.service_id])
+    )  # fmt: skip
+    if not changes:
+        return False
+    if listing and not held and intent == "choose_slot" and _match_offered(parse, state) is not None:
+        return False  # one of the times listed: a choice
+    if state.awaiting == "contact" or intent in ("confirm", "give_contact"):
+        return parse.correction  # while we wait for a name, "Summer Friday" is a name
+    return True
+
+
+def prepare_revision(parse: Parse, state, ctx: TurnContext) -> None:
+    """Read a revision against the request: the treatment that is not the current one, no add-ons, a shifted time."""
+    if len(parse.services) > 1 and state.service_id in parse.services:
+        parse.services = [s for s in parse.services if s != state.service_id] + [state.service_id]  # "not swedish, deep tissue"
+        parse.services = parse.services[:1]
+    services = ctx.index.services
+    if parse.services and state.service_id in services and not parse.technicians \
+            and services[parse.services[0]].category_id != services[state.service_id].category_id:
+        state.technician_id = None  # another kind of treatment: whoever does it
+    if parse.clear_addons:
+        state.addons = []
+
+
+def revise(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """Apply a revision: what was said replaces its slot; the held day and time stay unless changed; then look again."""
+    slot = state.selected
+    start = datetime.fromisoformat(slot["start"]) if slot else None
+    if start is not None:
+        if not (parse.when.has_date or parse.shift_days):
+            state.date_from = state.date_to = start.date().isoformat()
+        if not parse.when.has_time:
+            state.exact_minute, state.minute_from, state.minute_to = start.hour * 60 + start.minute, None, None
+    if parse.shift_minutes and state.exact_minute is not None:
+        state.exact_minute += parse.shift_minutes
+    only_extras = not (parse.when.has_date or parse.when.has_time or parse.shift_days or parse.shift_minutes or parse.technicians
+                       or parse.services or parse.duration)  # fmt: skip
+    if slot is not None and only_extras:
+        booking_flow.recheck_held(state, ctx, reply)  # add-ons or the party changed: the held time when it still fits
+        return
+    state.selected = None
+    booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
 
 
 def remember(parse: Parse, state, intent: str, ctx: TurnContext | None = None) -> None:
@@ -237,7 +304,7 @@ def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
 
 
 def _book(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    if state.selected and (parse.addons or parse.addons_removed) and not (parse.services or parse.when.has_date or parse.when.has_time):
+    if state.selected and (parse.addons or parse.addons_removed or parse.clear_addons) and not (parse.services or parse.when.has_date or parse.when.has_time):
         booking_flow.recheck_held(state, ctx, reply)  # "can you add a scalp ritual?" to the held time
         return
     booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
@@ -289,15 +356,21 @@ class RulesEngine(ConciergeEngine):
         if offered in HANDLERS:
             parse.intent = offered  # an action we offered means what we offered it for
         intent = contextual_intent(parse, state)
+        revision = is_revision(parse, state, intent)
+        if revision:
+            prepare_revision(parse, state, ctx)
+            intent = "book"
         reply = Reply()
         has_catalog = bool(parse.services or parse.categories)
-        if intent in _FAQ_FIRST and not has_catalog and not parse.when.has_date and info_flow.faq_entry(parse, state, ctx, reply):
+        if not revision and intent in _FAQ_FIRST and not has_catalog and not parse.when.has_date and info_flow.faq_entry(parse, state, ctx, reply):
             intent = "faq"
         else:
             remember(parse, state, intent, ctx)
             if intent in ("book", "availability_question", "choose_slot"):
                 booking_flow.absorb_details(parse, state, ctx)
-            if intent in _ADDON_ASKABLE and not parse.addons and not parse.when.has_date and info_flow.ADDON_QUESTION.search(parse.folded):
+            if revision:
+                revise(parse, state, ctx, reply)
+            elif intent in _ADDON_ASKABLE and not parse.addons and not parse.when.has_date and info_flow.ADDON_QUESTION.search(parse.folded):
                 info_flow.addons_list(parse, state, ctx, reply)  # "what add-ons can I get with a massage?"
             else:
                 HANDLERS[intent](parse, state, ctx, reply)
