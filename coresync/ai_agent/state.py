@@ -43,6 +43,7 @@ class DialogueState:
     addons: list[str] = field(default_factory=list)  # add-on slugs wanted with the treatment
     party: int = 1  # how many people the booking is for (a group: one booking each, same start)
     guests: list[dict] = field(default_factory=list)  # the other people of a group: [{"name", "email"?}]
+    party_services: list[int] = field(default_factory=list)  # persons 2..N's own treatment, when it differs (service ids)
     # Slots offered in the last reply: [{"start", "technician_id", "technician", "service_id"}].
     offered: list[dict] = field(default_factory=list)
     offered_for: str = "book"  # book | reschedule
@@ -84,7 +85,7 @@ class DialogueState:
         self.date_from = self.date_to = ""
         self.exact_minute = self.minute_from = self.minute_to = None
         self.offered, self.selected, self.awaiting = [], None, ""
-        self.addons, self.party, self.guests = [], 1, []
+        self.addons, self.party, self.guests, self.party_services = [], 1, [], []
 
     def forget_operation(self) -> None:
         self.target_reference, self.target_verified, self.pending_operation = "", False, ""

@@ -93,6 +93,7 @@ class Parse:
     shift_days: int = 0  # "the day after" (+1) / "the day before" (-1) the day asked before
     same_time: bool = False
     companions: list = field(default_factory=list)  # [(name, email)] of the other people named
+    guest_services: list = field(default_factory=list)  # each companion's own treatment, when they differ ("a swedish for my husband")
     correction: bool = False  # "actually", "no, …", "instead", "make it …": the message revises what was asked
     clear_addons: bool = False  # "no add-ons", "without any extras"
     shift_minutes: int = 0  # "an hour later" (+60), "30 minutes earlier" (-30)
@@ -410,6 +411,38 @@ def companions_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[t
     return [(n, e) for n, e in out if not (n.casefold() in seen or seen.add(n.casefold()))]
 
 
+_FOR_ME = re.compile(r"\b(?:for me|for myself|me a|i'?ll have|i'?ll take|i want|i'?d like)\b")
+_FOR_OTHER = re.compile(
+    r"\b(?:for|and)\s+(?:my|our|her|his|him|them)\b|\b(?:she|he|they)(?:'d| would| wants?| will)\b"
+)
+
+
+def _guest_services(corrected: str, found: dict, parse: Parse) -> None:
+    """Two treatments and more than one person: who has which ("deep tissue for me and a swedish for my husband").
+
+    The treatment said nearest "for me" (else the first said) is the speaker's; the others go to the other
+    people in the order said. ``parse.services`` starts with the speaker's.
+    """
+    ids, at = found.get("service", []), found.get("service_at", [])
+    services = [s for s in parse.services if s in ids]
+    if len(services) < 2 or not (parse.companions or (parse.party or 1) > 1) or len(at) != len(ids):
+        return
+    position = dict(zip(ids, at, strict=True))
+    services.sort(key=lambda s: position[s])
+    words = corrected.split()
+    me = [len(corrected[: m.start()].split()) for m in _FOR_ME.finditer(corrected)]
+    others = [len(corrected[: m.start()].split()) for m in _FOR_OTHER.finditer(corrected)]
+    mine = services[0]
+    if me:
+        # the treatment said just before "for me" (or, failing that, just after it)
+        before = [s for s in services if position[s] <= me[0]]
+        mine = before[-1] if before else min(services, key=lambda s: abs(position[s] - me[0]))
+    elif others and position[services[0]] >= others[0] and len(words) > others[0]:
+        mine = services[-1]  # "for my husband a swedish, and a deep tissue for me"
+    parse.services = [mine, *[s for s in parse.services if s != mine]]
+    parse.guest_services = [s for s in services if s != mine]
+
+
 def _party(folded: str) -> int | None:
     if m := _PARTY.search(folded):
         return _PARTY_WORDS.get(m.group(1) or m.group(2))
@@ -499,6 +532,7 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     parse.companions = companions_in(text, index.vocabulary)
     if parse.companions and not parse.party:
         parse.party = 1 + len(parse.companions)
+    _guest_services(people, found, parse)
     if m := _SHIFT.search(corrected):
         parse.shift_days = 1 if (m.group(1) or m.group(2)) in ("after", "later") else -1
     parse.same_time = bool(re.search(r"\bsame time\b", corrected))

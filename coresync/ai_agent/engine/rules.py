@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from . import booking_flow, info_flow, manage_flow
 from .base import ConciergeEngine, EngineTurn, Reply, TurnContext
-from .nlu import Parse, name_in, parse_message
+from .nlu import Parse, name_in, parse_message, whole_name
 
 _FAQ = ("faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy")
 # Intents after which a FAQ entry written in the admin may answer instead, when no treatment is named.
@@ -20,6 +20,8 @@ _ADDON_ASKABLE = ("book", "availability_question", "service_info", "browse_servi
 def contextual_intent(parse: Parse, state) -> str:
     """The intent in the light of what we asked last ('yes' confirms, a bare name answers 'your name?')."""
     intent, awaiting = parse.intent, state.awaiting
+    if awaiting == "contact" and _wants_a_name(state) and not (parse.email or parse.phone) and whole_name(parse.text):
+        return "give_contact"  # "Will Cancel", "Hope Price": what we get while we wait for a name is a name
     if awaiting in ("cancel_confirm", "reschedule_confirm", "confirm") and intent in ("cancel", "reschedule", "book") and _YES.match(parse.folded) \
             and not (parse.when.has_date or parse.when.has_time or parse.services):
         return "confirm"  # "yes cancel it", "yes, book it"
@@ -29,10 +31,8 @@ def contextual_intent(parse: Parse, state) -> str:
         return "give_contact" if awaiting == "contact" else "confirm"  # "1 works" for the 1:00 PM held
     if awaiting == "identity" and state.pending_operation and state.channel == "phone" and _may_be_a_name(intent):
         return state.pending_operation  # a caller answers "whose booking is it?" with a name
-    if awaiting == "contact" and (parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact")):
+    if awaiting == "contact" and _answers_contact(parse, intent):
         return "give_contact"
-    if awaiting == "contact" and looks_like_a_name(parse):
-        return "give_contact"  # "Sam Stone", "Rose Park": what we get while we wait for a name is a name
     if awaiting in ("identity", "reference") and (parse.email or parse.reference) and state.pending_operation:
         return state.pending_operation
     if awaiting == "reschedule_when" and (parse.when.has_date or parse.when.has_time) and state.pending_operation:
@@ -47,6 +47,19 @@ def contextual_intent(parse: Parse, state) -> str:
 
 
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|please|go ahead|do it|confirm|definitely|absolutely)\b")
+
+
+def _answers_contact(parse: Parse, intent: str) -> bool:
+    """Details, another person's name ("the other person is Zoe Park") or a bare name ("Sam Stone", "Rose Park")."""
+    if parse.email or parse.phone or parse.name or intent in ("fallback", "greet", "give_contact"):
+        return True
+    return bool(parse.companions) or looks_like_a_name(parse)
+
+
+def _wants_a_name(state) -> bool:
+    """We are waiting for the guest's name, or for the name of another person of the party."""
+    own = state.user_id is None and not state.contact.get("name")
+    return own or ((state.party or 1) > 1 and len(state.guests) < state.party - 1)
 
 
 def _is_held_time(parse: Parse, state) -> bool:
