@@ -55,6 +55,9 @@ class DialogueState:
     booking: dict | None = None  # the booking made in this session: reference, status, start
     target_reference: str = ""  # the booking being cancelled or moved
     target_verified: bool = False
+    targets: list[str] = field(default_factory=list)  # several bookings cancelled at once ("cancel both"): their references
+    waitlist: dict = field(default_factory=dict)  # a waitlist request waiting for the guest's details
+    operation_text: str = ""  # the request of a cancel or move that waited for proof ("move CS-… to Wednesday at 1")
     pending_operation: str = ""  # cancel | reschedule
     identity_attempts: int = 0
     fallbacks: int = 0
@@ -89,6 +92,7 @@ class DialogueState:
 
     def forget_operation(self) -> None:
         self.target_reference, self.target_verified, self.pending_operation = "", False, ""
+        self.targets, self.operation_text = [], ""
         self.identity_attempts = 0
         if self.awaiting == "reschedule_confirm":
             self.selected = None  # the new time that was about to be confirmed

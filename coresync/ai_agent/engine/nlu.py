@@ -14,7 +14,7 @@ INTENTS = (
     "greet", "browse_services", "service_info", "price_question", "availability_question", "book",
     "choose_slot", "confirm", "deny", "give_contact", "reschedule", "cancel", "membership_info",
     "faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy", "faq",
-    "handoff", "goodbye", "fallback", "account_change",
+    "handoff", "goodbye", "fallback", "account_change", "my_bookings", "waitlist", "pay",
 )  # fmt: skip
 
 EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}", re.I)
@@ -44,6 +44,15 @@ _RULES: list[tuple[str, re.Pattern]] = [
         r"\b(?:cancel+|end|stop|terminate|quit|pause|freeze|upgrade|downgrade|switch|change)\b[^.?!]{0,30}\bmembership\b"
         r"|\bmembership\b[^.?!]{0,20}\b(?:cancel+|cancellation|upgrade|downgrade)"
         r"|\b(?:change|update|correct|fix|edit)\b[^.?!]{0,20}\b(?:e-?mail|email address|phone number|mobile number|password|account|profile|card)\b"
+    )),
+    ("waitlist", re.compile(r"\b(?:wait ?list|waiting list|wait-list)\b|\b(?:let me know|tell me|notify me|call me|e-?mail me|text me) (?:if|when) (?:a |any |something |anything )?(?:slot|time|spot|opening|space)s? (?:opens?|frees?|becomes?|comes?|is)")),
+    ("pay", re.compile(r"\b(?:pay|charge)\b(?! (?:at|in) the (?:spa|salon|desk|front))[^.?!]{0,40}\b(?:card|now|online|booking|it|deposit|for)\b|^pay\b|\b(?:use|with) my (?:card on file|saved card)\b")),
+    # The guest's own bookings: "what bookings do I have?", "show my appointments", "do I have anything booked?"
+    ("my_bookings", re.compile(
+        r"\b(?:what|which|show|list|see|view|check|tell me)\b[^.?!]{0,25}\b(?:my|i have|i'?ve got|do i have)\b[^.?!]{0,20}\b(?:bookings?|appointments?|reservations?)\b"
+        r"(?![^.?!]{0,30}\b(?:cancel+|move|reschedule|change)\b)"
+        r"|\b(?:what|which|any)\s+(?:upcoming )?(?:bookings?|appointments?|reservations?)\s+(?:do i have|have i got|are coming up|am i booked)"
+        r"|^(?:my )?(?:upcoming )?(?:bookings|appointments|reservations)\s*\??$|\bdo i have (?:any(?:thing)?|a) (?:bookings?|appointments?|booked)\b"
     )),
     ("handoff", re.compile(r"\b(human|real person|a person|someone|somebody|staff|representative|operator|receptionist|manager|agent|talk to (?:a|an|the|someone)|speak (?:to|with))\b")),
     ("faq_cancellation_policy", re.compile(r"\b(cancel+ation|cancel) (policy|policies|fee|fees|terms)\b|\bif i (cancel|don't show|dont show|miss)\b|\bhow late can i cancel\b|\bno[- ]show\b")),
@@ -80,6 +89,8 @@ class Parse:
     when: When = field(default_factory=When)
     duration: int | None = None
     reference: str = ""
+    references: list = field(default_factory=list)  # every reference said ("cancel CS-… and CS-…")
+    every: bool = False  # "both", "all of them", "all my bookings"
     email: str = ""
     phone: str = ""
     name: str = ""
@@ -270,6 +281,7 @@ _RELATION = re.compile(
     r"\b(?:my|our|a|your)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|"
     r"daughter|son|colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)\b"
 )
+_EVERY = re.compile(r"\b(?:both|all|every|each)\b(?! (?:day|week|month|the time))|\b(?:bookings|appointments|reservations)\b")
 _SHIFT = re.compile(r"\b(?:the )?day (after|before)\b(?! tomorrow)|\ba day (later|earlier)\b")
 
 
@@ -517,6 +529,7 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     folded = _FILLER.sub("", expand_texting(folded)) or folded
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
+        parse.references = list(dict.fromkeys(("CS-" + r).upper() for r in REFERENCE.findall(folded)))
     elif m := SPOKEN_REFERENCE.search(folded):
         parse.reference = ("CS-" + re.sub(r"[\s.\-]", "", m.group(1))).upper()
         folded = SPOKEN_REFERENCE.sub(" ", folded)
@@ -536,6 +549,7 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     if m := _SHIFT.search(corrected):
         parse.shift_days = 1 if (m.group(1) or m.group(2)) in ("after", "later") else -1
     parse.same_time = bool(re.search(r"\bsame time\b", corrected))
+    parse.every = bool(_EVERY.search(folded))  # before typo correction ("bookings" is not "booking")
     parse.categories = found.get("category", [])
     parse.tiers = found.get("tier", [])
     if re.search(r"\b(with|by|from|see|prefer)\b", corrected) or not parse.name:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from . import booking_flow, info_flow, manage_flow
+from . import booking_flow, extras_flow, info_flow, manage_flow
 from .base import ConciergeEngine, EngineTurn, Reply, TurnContext
 from .nlu import Parse, name_in, parse_message, whole_name
 
@@ -33,7 +33,7 @@ def contextual_intent(parse: Parse, state) -> str:
         return state.pending_operation  # a caller answers "whose booking is it?" with a name
     if awaiting == "contact" and _answers_contact(parse, intent):
         return "give_contact"
-    if awaiting in ("identity", "reference") and (parse.email or parse.reference) and state.pending_operation:
+    if awaiting in ("identity", "reference") and state.pending_operation and _answers_which_booking(parse, state):
         return state.pending_operation
     if awaiting == "reschedule_when" and (parse.when.has_date or parse.when.has_time) and state.pending_operation:
         return "reschedule"
@@ -47,6 +47,14 @@ def contextual_intent(parse: Parse, state) -> str:
 
 
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|please|go ahead|do it|confirm|definitely|absolutely)\b")
+
+
+def _answers_which_booking(parse: Parse, state) -> bool:
+    """A reference or an e-mail; for a signed-in guest also a description ("the saturday one", "the facial", "both")."""
+    if parse.email or parse.reference:
+        return True
+    described = parse.every or parse.services or parse.categories or parse.when.has_date or parse.when.has_time or parse.ordinal is not None
+    return state.awaiting == "reference" and state.user_id is not None and bool(described)
 
 
 def _answers_contact(parse: Parse, intent: str) -> bool:
@@ -344,7 +352,7 @@ HANDLERS = {
     "choose_slot": _choose,
     "confirm": _confirm,
     "deny": _deny,
-    "give_contact": lambda p, s, c, r: booking_flow.take_contact(p, s, c, r),
+    "give_contact": lambda p, s, c, r: (extras_flow.waitlist_contact if s.waitlist and not s.selected else booking_flow.take_contact)(p, s, c, r),
     "cancel": lambda p, s, c, r: manage_flow.start_operation("cancel", p, s, c, r),
     "reschedule": lambda p, s, c, r: manage_flow.start_operation("reschedule", p, s, c, r),
     "handoff": info_flow.handoff,
@@ -352,6 +360,9 @@ HANDLERS = {
     "faq": lambda p, s, c, r: info_flow.faq_entry(p, s, c, r) or info_flow.fallback(p, s, c, r),
     "fallback": info_flow.fallback,
     "account_change": info_flow.account_change,
+    "my_bookings": manage_flow.list_bookings,
+    "waitlist": extras_flow.waitlist,
+    "pay": extras_flow.pay,
 }
 for _topic in _FAQ:
     HANDLERS[_topic] = lambda p, s, c, r, _t=_topic: info_flow.faq(_t, p, s, c, r)
@@ -368,6 +379,8 @@ class RulesEngine(ConciergeEngine):
         offered = state.offered_actions.get(parse.folded)
         if offered in HANDLERS:
             parse.intent = offered  # an action we offered means what we offered it for
+        elif state.waitlist.get("asked") and (parse.services or parse.categories) and not parse.reference:
+            parse.intent = "waitlist"  # the treatment we asked for, to wait for
         intent = contextual_intent(parse, state)
         revision = is_revision(parse, state, intent)
         if revision:
