@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from coresync.core.errors import ApplicationError, OutsideBookingWindow, SlotUnavailable, ValidationFailed
 
 from .base import Reply, TurnContext, action
-from .nlu import Parse, name_in, names_in
+from .nlu import Parse, name_in, names_in, whole_name
 
 SEARCH_DAYS = 7  # how far we look when the guest names no day
 NEARBY_DAYS = 3  # alternatives on the days after the asked one
@@ -487,7 +487,8 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     """Store the name, e-mail and phone the guest gave (validated) and move on, asking only what is missing."""
     contact = state.contact
     problems = []
-    if parse.email:
+    companion_email = any(email == parse.email for _name, email in parse.companions)
+    if parse.email and not (companion_email and contact.get("email")):  # "her email is …" is hers
         try:
             validate_email(parse.email)
             contact["email"] = parse.email
@@ -530,6 +531,9 @@ def _take_names(parse: Parse, state, ctx: TurnContext) -> None:
     names = [parse.name] if parse.name else []
     if state.awaiting == "contact":
         names += [n for n in names_in(parse.text) if n.casefold() not in {x.casefold() for x in names}]
+        plain = not (parse.services or parse.categories or parse.when.has_date or parse.when.has_time or parse.email or parse.phone)
+        if not names and plain and (lower := whole_name(parse.text, lower_case=True)):
+            names = [lower]  # "hope price": a name, whatever its words mean elsewhere
     known = {g["name"].casefold() for g in state.guests} | {contact.get("name", "").casefold()}
     if ctx.user is not None:
         known.add((getattr(ctx.user, "name", "") or "").casefold())
@@ -618,6 +622,8 @@ def _book_group(state, ctx: TurnContext, reply: Reply, service, slot: dict, gues
     organiser = guest.name if guest is not None else (getattr(ctx.user, "name", "") or ctx.user.email)
     email = guest.email if guest is not None else ctx.user.email
     others = party_services(state, service.id)
+    while len(state.guests) < (state.party or 1) - 1:  # unnamed people of the party are booked as the organiser's guests
+        state.guests.append({"name": f"{organiser} (guest {len(state.guests) + 2})"[:150]})
     people = [(organiser, email, None), *((g["name"], g.get("email", ""), ctx.index.services[others[i]].slug if i < len(others) and
                                            others[i] != service.id else None) for i, g in enumerate(state.guests))]  # fmt: skip
     bookings = _create_party(state, ctx, service, datetime.fromisoformat(slot["start"]), people, guest, addons)

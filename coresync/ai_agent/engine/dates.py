@@ -94,10 +94,15 @@ def _words_to_digits(text: str) -> str:
         lambda m: f"{_NUMBER_WORDS[m.group(1)]}:{_MINUTE_WORDS[m.group(2)]:02d}",
         text,
     )
+    def digits(m: re.Match) -> str:
+        if m.group(1) == "and" and not re.search(r"\bbetween\b[^,.]{0,20}$", text[: m.start()]):
+            return m.group(0)  # "and one for my friend": a person, not one o'clock
+        return f"{m.group(1)} {_NUMBER_WORDS[m.group(2)]}" if m.group(1) else str(_NUMBER_WORDS[m.group(3)])
+
     return re.sub(
         rf"\b(at|after|before|around|by|from|until|between|and|be|make it|how about|instead)\s+({hour_words})\b"
-        rf"|\b({hour_words})(?=\s*(?:o'?clock|am|pm|a\.m|p\.m)|\s+(?:would be|works|is better|instead|then)\b)",
-        lambda m: (f"{m.group(1)} {_NUMBER_WORDS[m.group(2)]}" if m.group(1) else str(_NUMBER_WORDS[m.group(3)])),
+        rf"|\b({hour_words})(?=\s*(?:o'?clock|am|pm|a\.m|p\.m)|\s+(?:would be|works|is better|instead|then|sounds|is good|is perfect|is great|please)\b)",
+        digits,
         text,
     )
 
@@ -136,7 +141,10 @@ def _weekday_date(today: date, weekday: int, qualifier: str | None) -> date:
         # "next Friday" is the Friday of next week (Monday to Sunday); plain "Friday" is the coming one.
         monday = today + timedelta(days=7 - today.weekday())
         return monday + timedelta(days=weekday)
-    return today + timedelta(days=(weekday - today.weekday()) % 7)
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and qualifier in (None, "on", "coming"):
+        ahead = 7  # "Monday" said on a Monday is next week's (today is "today"); "this Monday" stays today
+    return today + timedelta(days=ahead)
 
 
 def _parse_days(text: str, today: date) -> tuple[date, date] | None:  # noqa: C901 - a flat table of phrasings
@@ -297,7 +305,7 @@ _DAY_HOUR = re.compile(
     r"(?!\s*(?:st|nd|rd|th|min|minute|hour|hr|people|persons|guests|of us|days?|weeks?|/|-|am|pm|a\.m|p\.m|:|\d|ish))"
 )
 _HOUR_THEN = re.compile(
-    r"(?<![:\d])\b(\d{1,2}(?::\d{2})?)\s+(?=(?:instead|then|would be (?:better|great|good|perfect)|works better|is better|would work|works for me)\b)"
+    r"(?<![:\d])\b(\d{1,2}(?::\d{2})?)\s+(?=(?:instead|then|would be (?:better|great|good|perfect)|works|is better|would work|sounds (?:good|great|perfect))\b)"
 )
 
 

@@ -13,7 +13,7 @@ done only on a yes.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from coresync.core.errors import ApplicationError, CancellationWindowClosed, SlotUnavailable
 from coresync.core.formatting import format_datetime
@@ -394,7 +394,9 @@ def _asked_when(booking, parse: Parse, ctx: TurnContext, state=None):
     if parse.shift_minutes and not when.has_time:
         when.exact_minute = start.hour * 60 + start.minute + parse.shift_minutes
     if when.has_time and not when.has_date and (when.exact_minute is not None or parse.shift_minutes):
-        when.date_from = when.date_to = start.date()  # "move it to 5pm": the same day
+        listed = state is not None and state.offered_for == "reschedule" and state.date_from
+        day = date.fromisoformat(state.date_from) if listed else start.date()
+        when.date_from = when.date_to = day  # "move it to 5pm": the day asked (or its own day)
     return when
 
 

@@ -153,6 +153,13 @@ def _spoken_digits(text: str) -> str:
     return _SPOKEN_DIGITS.sub(lambda m: "".join(_DIGIT_WORDS[w.lower()] for w in re.findall(r"[a-z]+", m.group(0), re.I)), text)
 
 
+def _spoken_reference_digits(folded: str, at: int) -> str:
+    """'c s t e s t six nine' -> 'c s t e s t 6 9': digits said as words inside a spelled reference."""
+    head, tail = folded[:at], folded[at : at + 80]
+    tail = re.sub(r"\b(" + "|".join(_DIGIT_WORDS) + r")\b", lambda m: _DIGIT_WORDS[m.group(1)], tail)
+    return head + tail + folded[at + 80 :]
+
+
 def _contact(text: str, folded: str, parse: Parse) -> str:
     """Pull e-mail, phone and a self-introduced name out; return the folded text without them."""
     if _SPOKEN_DIGITS.search(folded):
@@ -281,7 +288,7 @@ _RELATION = re.compile(
     r"\b(?:my|our|a|your)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|"
     r"daughter|son|colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)\b"
 )
-_EVERY = re.compile(r"\b(?:both|all|every|each)\b(?! (?:day|week|month|the time))|\b(?:bookings|appointments|reservations)\b")
+_EVERY = re.compile(r"\b(?:both|all|every|everything|each)\b(?! (?:day|week|month|the time))|\b(?:bookings|appointments|reservations)\b")
 _SHIFT = re.compile(r"\b(?:the )?day (after|before)\b(?! tomorrow)|\ba day (later|earlier)\b")
 
 
@@ -333,10 +340,19 @@ def person_name(candidate: str) -> str:
     return " ".join(words)
 
 
-def whole_name(text: str) -> str:
-    """The name when a message is nothing but a name ("Hope Price", "It's Will Booker", "Sure, Will Cancel")."""
+def whole_name(text: str, *, lower_case: bool = False) -> str:
+    """The name when a message is nothing but a name ("Hope Price", "It's Will Booker", "Sure, Will Cancel").
+
+    ``lower_case``: also "hope price" (the caller checked that no treatment, day or time is named).
+    """
     rest = _LEADS.sub("", text.strip().strip(" .!")).strip(" .!,")
-    return person_name(rest) if rest and "?" not in rest else ""
+    if not rest or "?" in rest:
+        return ""
+    if found := person_name(rest):
+        return found
+    if lower_case and rest == rest.lower():
+        return person_name(" ".join(w.capitalize() for w in rest.split()))
+    return ""
 
 
 def names_in(text: str) -> list[str]:
@@ -408,7 +424,8 @@ def companions_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[t
         name = name_shape(" ".join(words))
         if name:
             email = EMAIL.search(tail)
-            near = email and email.start() < len(" ".join(words)) + 4
+            near = email and (email.start() < len(" ".join(words)) + 4 or re.search(
+                r"\b(?:her|his|their)\s+(?:e-?mail|email address)\s*(?:is|:)?\s*$", tail[: email.start()], re.I))
             out.append((name, email.group(0).lower() if near else ""))
             after = tail[tail.find(words[-1]) + len(words[-1]):] if capitals else ""
             while capitals and (more := _AND_NAME.match(after)) and (extra := name_shape(more.group(1))):
@@ -455,7 +472,16 @@ def _guest_services(corrected: str, found: dict, parse: Parse) -> None:
     parse.guest_services = [s for s in services if s != mine]
 
 
+_MY_N = re.compile(
+    r"\b(?:my|our)\s+(two|three|four|five|2|3|4|5)\s+(?:daughters|sons|kids|children|friends|sisters|brothers|girls|boys|"
+    r"colleagues|cousins|girlfriends|bridesmaids|guests|nieces|nephews)\b"
+)
+
+
 def _party(folded: str) -> int | None:
+    if m := _MY_N.search(folded):  # "me and my two daughters": three people
+        count = _PARTY_WORDS[m.group(1)]
+        return count + 1 if re.search(r"\b(?:me|myself|i|us|we)\b", folded) else count
     if m := _PARTY.search(folded):
         return _PARTY_WORDS.get(m.group(1) or m.group(2))
     if _PAIR.search(folded):
@@ -469,7 +495,9 @@ _CORRECTION = re.compile(
     r"switch|swap|make (?:it|that|this)|(?:can|could) (?:it|we|you) (?:be|do|make|switch|change)|how about|what about|prefer|better|"
     r"not|scratch that|let'?s do|let'?s go with|go with)\b"
 )
-_LEADING_NO = re.compile(r"^\s*(?:(?:hmm+|um+|uh+|oh|ah|sorry|wait|actually|well|ok|okay)[\s,!.]+)*(?:no|nope|nah)\s*[,.!;:\-]+\s*\S", re.I)
+_LEADING_NO = re.compile(
+    r"^\s*(?:(?:hmm+|um+|uh+|oh|ah|sorry|wait|actually|well|ok|okay)[\s,!.]+)*(?:no|nope|nah)(?:[\s,!.]+(?:no|nope|nah))*\s*[,.!;:\-]+\s*\S", re.I
+)
 _NO_ADDONS = re.compile(
     r"\b(?:no|without(?: any)?(?: the)?|skip(?: the| all)?|drop(?: the| all)?|remove(?: the| all)?(?: of)?|forget(?: the| all)?|"
     r"don'?t (?:want|need)(?: the| any)?|none of the|no more)\s+(?:add-?ons?|add ons?|extras?|upgrades?|enhancements?)\b|\bno extras\b"
@@ -530,7 +558,8 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
         parse.references = list(dict.fromkeys(("CS-" + r).upper() for r in REFERENCE.findall(folded)))
-    elif m := SPOKEN_REFERENCE.search(folded):
+    elif (spoken := re.search(r"\bc[\s.\-]*s\b[\s.\-]", folded)) and (m := SPOKEN_REFERENCE.search(_spoken_reference_digits(folded, spoken.start()))):
+        folded = _spoken_reference_digits(folded, spoken.start())
         parse.reference = ("CS-" + re.sub(r"[\s.\-]", "", m.group(1))).upper()
         folded = SPOKEN_REFERENCE.sub(" ", folded)
     rest = _contact(text, folded, parse)
@@ -556,11 +585,11 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
         parse.technicians = [t for t in found.get("technician", []) if not _is_contact_name(index.technicians[t], parse.name)]
     parse.duration = _duration(corrected)
     parse.clear_addons = bool(_NO_ADDONS.search(corrected))
-    parse.shift_minutes = _shift_minutes(corrected)
+    parse.shift_minutes = _shift_minutes(folded)  # before typo correction ("later" is not "late")
     if parse.shift_minutes:
         parse.duration = None  # "an hour later" moves the time; it is not a 60-minute treatment
     # "no, Wednesday": a correction (the no answers what was held), not "no Wednesday"
-    when_text = re.sub(r"^(?:no|nope|nah)\s+", "", corrected) if _LEADING_NO.match(text) else corrected
+    when_text = re.sub(r"^(?:(?:no|nope|nah)\s+)+", "", corrected) if _LEADING_NO.match(text) else corrected
     parse.when = parse_when(when_text, today)
     words = re.sub(r"\b(?:on )?second thoughts?\b", " ", corrected).split()
     ordinal = next((_ORDINALS[w] for w in words if w in _ORDINALS), None)

@@ -20,10 +20,11 @@ _ADDON_ASKABLE = ("book", "availability_question", "service_info", "browse_servi
 def contextual_intent(parse: Parse, state) -> str:
     """The intent in the light of what we asked last ('yes' confirms, a bare name answers 'your name?')."""
     intent, awaiting = parse.intent, state.awaiting
-    if awaiting == "contact" and _wants_a_name(state) and not (parse.email or parse.phone) and whole_name(parse.text):
+    if awaiting == "contact" and _wants_a_name(state) and not (parse.email or parse.phone) and parse.folded not in state.offered_actions \
+            and whole_name(parse.text, lower_case=not (parse.services or parse.categories or parse.when.has_date or parse.when.has_time)):
         return "give_contact"  # "Will Cancel", "Hope Price": what we get while we wait for a name is a name
     if awaiting in ("cancel_confirm", "reschedule_confirm", "confirm") and intent in ("cancel", "reschedule", "book") and _YES.match(parse.folded) \
-            and not (parse.when.has_date or parse.when.has_time or parse.services):
+            and not (parse.when.has_date or parse.when.has_time or parse.services or parse.addons or parse.addons_removed or parse.party):
         return "confirm"  # "yes cancel it", "yes, book it"
     if intent in ("handoff", "cancel", "reschedule", "goodbye") or parse.action_start:
         return intent
@@ -35,8 +36,8 @@ def contextual_intent(parse: Parse, state) -> str:
         return "give_contact"
     if awaiting in ("identity", "reference") and state.pending_operation and _answers_which_booking(parse, state):
         return state.pending_operation
-    if awaiting == "reschedule_when" and (parse.when.has_date or parse.when.has_time) and state.pending_operation:
-        return "reschedule"
+    if awaiting in ("reschedule_when", "slot") and state.pending_operation == "reschedule" and _new_time_for_move(parse, state):
+        return "reschedule"  # "5pm please" while new times for a move are listed: the move, never a new booking
     if awaiting == "slot" and state.offered and (parse.ordinal is not None or _names_offered_time(parse, state)):
         return "choose_slot"
     if intent == "choose_slot" and not state.offered:
@@ -47,6 +48,12 @@ def contextual_intent(parse: Parse, state) -> str:
 
 
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|please|go ahead|do it|confirm|definitely|absolutely)\b")
+
+
+def _new_time_for_move(parse: Parse, state) -> bool:
+    if not (parse.when.has_date or parse.when.has_time or parse.shift_minutes):
+        return False
+    return state.awaiting == "reschedule_when" or (state.offered_for == "reschedule" and _match_offered(parse, state) is None)
 
 
 def _answers_which_booking(parse: Parse, state) -> bool:
@@ -243,6 +250,9 @@ def _choose(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         booking_flow.select_slot(state, ctx, reply, slot)
         return
     slot = _match_offered(parse, state)
+    if slot is None and state.offered_for == "reschedule" and state.pending_operation == "reschedule":
+        manage_flow.start_operation("reschedule", parse, state, ctx, reply)  # a time not listed: looked up for the move
+        return
     if slot is None:
         booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
         return
@@ -291,6 +301,9 @@ def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         booking_flow.ask_slot_again(state, ctx, reply)
         return
     if state.awaiting == "contact" and state.selected:
+        if not booking_flow.contact_missing(state, ctx):
+            booking_flow.book_selected(state, ctx, reply)  # only the others' names were asked: "yes" books, under the organiser's
+            return
         booking_flow.ask_contact_again(state, ctx, reply)
         return
     if state.pending_operation and state.awaiting in ("identity", "reference", "reschedule_when"):
