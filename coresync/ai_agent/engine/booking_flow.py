@@ -488,16 +488,21 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     contact = state.contact
     problems = []
     companion_email = any(email == parse.email for _name, email in parse.companions)
-    if parse.email and not (companion_email and contact.get("email")):  # "her email is …" is hers
+    # Our details are complete and we asked for the next person: "Lily Evans lily@…" is about her, not a correction of ours.
+    for_guest = not contact_missing(state, ctx) and (state.party or 1) > 1 and len(state.guests) < state.party - 1
+    if parse.email and not ((companion_email or for_guest) and contact.get("email")):  # "her email is …" is hers
         try:
             validate_email(parse.email)
             contact["email"] = parse.email
         except ValidationError:
             problems.append("That e-mail address doesn't look right.")
-    if parse.phone:
+    if parse.phone and not for_guest:
         contact["phone"] = parse.phone
     absorb_details(parse, state, ctx, contact_too=False)  # "…, my friend is Zoe Park zoe@…"
+    known = len(state.guests)
     _take_names(parse, state, ctx)
+    if for_guest and parse.email and len(state.guests) > known and not companion_email and parse.email != contact.get("email"):
+        state.guests[known].setdefault("email", parse.email)
     if problems:
         reply.say(" ".join(problems) + " " + _ASK["email"])
         return
@@ -547,6 +552,14 @@ def _take_names(parse: Parse, state, ctx: TurnContext) -> None:
             known.add(name.casefold())
 
 
+def _known_people(parse: Parse, state, ctx: TurnContext) -> set[str]:
+    """Names already in the party: the others named, and the speaker (never their own companion)."""
+    known = {g["name"].casefold() for g in state.guests} | {state.contact.get("name", "").casefold(), (parse.name or "").casefold()}
+    if ctx.user is not None:
+        known.add((getattr(ctx.user, "name", "") or "").casefold())
+    return known
+
+
 def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool = True) -> None:
     """Details given unasked, in any message ("…tomorrow at 1pm. Amelia Stone, amelia@x.com, 212…"): all kept."""
     if state.pending_operation:
@@ -564,7 +577,7 @@ def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool =
         name = parse.name or (name_in(parse.text, capitals=True) if (parse.email or parse.phone) else "")
         if name and not contact.get("name"):
             contact["name"] = name[:150]
-    known = {g["name"].casefold() for g in state.guests}
+    known = _known_people(parse, state, ctx)
     for name, email in parse.companions:
         if name.casefold() not in known and len(state.guests) < 5:
             state.guests.append({"name": name[:150], **({"email": email} if email else {})})

@@ -67,8 +67,11 @@ def _same_name(said: str, on_booking: str) -> bool:
         return False
     if said == wanted:
         return True
-    words = [w for w in said.replace("'", " ").split() if w not in _NAME_FILLER]
-    return " ".join(words) == wanted
+    words = [w for w in said.replace("'", " ").split() if w not in _NAME_FILLER and len(w) > 1]  # spelled letters dropped
+    if " ".join(words) == wanted:
+        return True
+    half = len(words) // 2
+    return bool(half) and words[:half] == words[half:] and " ".join(words[:half]) == wanted  # "Ann Lee, Ann Lee"
 
 
 def _phone_line(ctx: TurnContext) -> str:

@@ -27,7 +27,7 @@ ACTION_MOVE = re.compile(r"^move (cs-[0-9a-z]{6}) to (\d{4}-\d{2}-\d{2}t\d{2}:\d
 ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$")
 ACTION_CONFIRM_MOVE = re.compile(r"^(?:confirm|yes,?) move (cs-[0-9a-z]{6})$")
 DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|one|1|2|two)\s*-?\s*(?:hour|hr)s?\b|\b(\d)\s*(?:h)\b")
-_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
+_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name's|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 # Where a self-introduced name ends: "I'm Ann Lee and my friend is…", "I'm Ann Lee, ann@…".
 _NAME_STOP = re.compile(r"\s*,|\s+(?:and|my|for|from|at|on|email|e-mail|phone|mobile|number|tel|cell|here|please|thanks|to|with|but|or)\b", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
@@ -54,6 +54,12 @@ _RULES: list[tuple[str, re.Pattern]] = [
         r"|\b(?:what|which|any)\s+(?:upcoming )?(?:bookings?|appointments?|reservations?)\s+(?:do i have|have i got|are coming up|am i booked)"
         r"|^(?:my )?(?:upcoming )?(?:bookings|appointments|reservations)\s*\??$|\bdo i have (?:any(?:thing)?|a) (?:bookings?|appointments?|booked)\b"
     )),
+    ("handoff", re.compile(
+        r"\b(?:complaint|complain|corporate|bridal|wedding|hen party|bachelorette|"
+        r"private event|an event|events?\b(?= for)|(?:party|group) of (?:[7-9]|1\d|2\d|seven|eight|nine|ten|twelve|fifteen|twenty)|"
+        r"(?:[7-9]|1\d|2\d|seven|eight|nine|ten|twelve|fifteen|twenty) (?:people|guests|of us|persons|ladies|friends))\b"
+        r"|\b(?:have|get|ask) (?:someone|somebody|a person|staff|the spa|a member of staff)\b[^.?!]{0,20}\b(?:call|phone|ring|contact|email|e-mail|text)"
+        r"|\b(?:someone|somebody|a person|staff|a member of staff|the front desk)\b[^.?!]{0,15}\b(?:call|phone|ring) me\b")),
     ("handoff", re.compile(r"\b(human|real person|a person|someone|somebody|staff|representative|operator|receptionist|manager|agent|talk to (?:a|an|the|someone)|speak (?:to|with))\b")),
     ("faq_cancellation_policy", re.compile(r"\b(cancel+ation|cancel) (policy|policies|fee|fees|terms)\b|\bif i (cancel|don't show|dont show|miss)\b|\bhow late can i cancel\b|\bno[- ]show\b")),
     ("cancel", re.compile(r"\b(cancel+|call off|can't make it|cant make it|won't make it)\b")),
@@ -276,6 +282,7 @@ _PARTY_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3
 _PARTY = re.compile(
     r"\b(?:for|of|we are|we're|there are|there's|party of|group of)\s+(two|three|four|five|six|[2-6])(?:\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends))?\b(?!\s*(?::|am|pm|o'?clock|hours?|minutes?|mins?|days?|weeks?|th|st|nd|rd))"
     r"|\b(two|three|four|five|six|[2-6])\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends|massages|facials|manicures|pedicures|haircuts)\b"
+    r"|\b(two|three|four|five|six|[2-6])\s+(?!hours?\b|hr|min|minutes?\b)(?:[a-z'\-]+\s+){1,3}(?:massages|facials|manicures|pedicures|haircuts|shaves|treatments|manis|pedis|rituals)\b"
 )
 _PAIR = re.compile(
     r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
@@ -313,7 +320,7 @@ _LEADS = re.compile(
 def name_shape(candidate: str, *, capitals: bool = False) -> str:
     """``candidate`` as a person's name (1-4 words of letters, none a word a request is made of), or ''."""
     words = candidate.split()
-    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) for w in words):
+    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) and len(w.strip(".")) > 1 for w in words):
         return ""
     if any(w.lower().strip(".") in NOT_NAME_WORDS for w in words):
         return ""
@@ -383,9 +390,9 @@ def name_in(text: str, *, capitals: bool = False) -> str:
 _COMPANION = re.compile(
     r"\b(?:my|our)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fianc[eé]e?|sister|brother|mom|mum|mother|dad|father|"
     r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)s?"
-    r"(?:'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
+    r"(?: are| 're|'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
     r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+"
-    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])|\b(?:me|myself)\s+and\s+(?!my\b|our\b|a\b|the\b)",
+    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])|\b(?:me|myself)\s*(?:,|\s+and|\s+plus)\s+(?!my\b|our\b|a\b|the\b|i\b)",
     re.I,
 )
 # "Beth Young and I", "… and Joe Whitman": names written with capitals beside the speaker or another name.
@@ -483,7 +490,7 @@ def _party(folded: str) -> int | None:
         count = _PARTY_WORDS[m.group(1)]
         return count + 1 if re.search(r"\b(?:me|myself|i|us|we)\b", folded) else count
     if m := _PARTY.search(folded):
-        return _PARTY_WORDS.get(m.group(1) or m.group(2))
+        return _PARTY_WORDS.get(m.group(1) or m.group(2) or m.group(3))
     if _PAIR.search(folded):
         return 2
     return None
@@ -547,6 +554,30 @@ def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -
         parse.addons = keep
 
 
+# "… for Paul Adams", "booked under Ann Lee", "Paul Adams here": the person the booking is for, written with capitals.
+_FOR_NAME = re.compile(r"\b(?:for|under|in the name of)\s+([A-Z][\w'\-]+\s+[A-Z][\w'\-]+)\b|\b([A-Z][\w'\-]+\s+[A-Z][\w'\-]+)\s+here\b")
+
+
+def _is_catalog_phrase(name: str, index: CatalogIndex) -> bool:
+    found = index.find(fold(name))
+    return any(found.get(kind) for kind in ("service", "category", "addon", "technician"))
+
+
+def _without_names(text: str, rest: str, parse: Parse, index: CatalogIndex) -> str:
+    """The folded text without the people's names, so that "Lee Park" is no parking question and "Hope Price" no price one."""
+    if not parse.name:
+        for m in _FOR_NAME.finditer(text):
+            candidate = m.group(1) or m.group(2)
+            found = name_shape(candidate) or person_name(candidate)
+            if found and not _is_catalog_phrase(candidate, index) and candidate.casefold() not in {n.casefold() for n, _ in parse.companions}:
+                parse.name = found
+                break
+    for name in [parse.name, *(n for n, _ in parse.companions)]:
+        if name and not _is_catalog_phrase(name, index):
+            rest = re.sub(rf"\b{re.escape(fold(name))}\b", " ", rest)
+    return rest
+
+
 def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     """Intent and entities of one cleaned message."""
     folded = fold(text)
@@ -564,6 +595,13 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
         folded = SPOKEN_REFERENCE.sub(" ", folded)
     rest = _contact(text, folded, parse)
     rest = REFERENCE.sub(" ", rest)
+    parse.companions = companions_in(text, index.vocabulary)
+    if parse.companions and not parse.name and len(parse.companions) == 1 and re.search(
+        rf"\b(?i:me)\s*,\s*(?i:{re.escape(parse.companions[0][0])})\b(?!\s*(?:,|and|&)\s*[A-Z])", text
+    ):
+        parse.name = parse.companions.pop()[0]  # "it's for me, Paul Adams": the speaker's own name
+    parse.companions = [c for c in parse.companions if c[0].casefold() != (parse.name or "").casefold()]
+    rest = _without_names(text, rest, parse, index)
     corrected = correct_typos(rest, index.vocabulary)
     # "same for my partner", "me and my husband": the people, not a treatment ("partner" also names the couples ritual)
     people = _RELATION.sub(" ", corrected) if _RELATION.search(corrected) else corrected
@@ -571,7 +609,6 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     parse.services = found.get("service", [])
     _addons_in(corrected, found, parse, index)
     parse.party = _party(corrected)
-    parse.companions = companions_in(text, index.vocabulary)
     if parse.companions and not parse.party:
         parse.party = 1 + len(parse.companions)
     _guest_services(people, found, parse)

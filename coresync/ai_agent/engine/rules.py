@@ -147,7 +147,8 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
 
 # Intents a revision of the pending request may hide behind ("no, Wednesday" reads as a no; "change the service to
 # hot stone" as a question about the hot stone massage; "4 instead" as a pick among the times listed).
-_REVISABLE = ("book", "availability_question", "choose_slot", "deny", "fallback", "service_info", "browse_services", "give_contact", "confirm")
+_REVISABLE = ("book", "availability_question", "choose_slot", "deny", "fallback", "service_info", "browse_services", "give_contact", "confirm",
+              "reschedule")  # "move it to 4", "change the time to 4pm" while a new booking is held: the held one
 
 
 def is_revision(parse: Parse, state, intent: str) -> bool:
@@ -162,6 +163,8 @@ def is_revision(parse: Parse, state, intent: str) -> bool:
     held = state.selected is not None and state.awaiting in ("confirm", "contact")
     listing = state.awaiting == "slot" and bool(state.offered)
     if not (held or listing) or intent not in _REVISABLE or parse.action_start or parse.email or parse.phone:
+        return False
+    if intent == "reschedule" and (parse.reference or not held or re.search(r"\b(?:my|our) (?:booking|appointment|reservation)\b", parse.folded)):
         return False
     changes = (
         parse.when.has_date or parse.when.has_time or parse.technicians or parse.addons or parse.addons_removed
