@@ -392,7 +392,7 @@ def _asked_when(booking, parse: Parse, ctx: TurnContext, state=None):
         if after.has_date or after.has_time:
             when = after
     start = booking.start.astimezone(ctx.index.timezone)
-    if when.has_date and not when.has_time and re.search(r"\bsame time\b", folded):
+    if when.has_date and not when.has_time and (re.search(r"\bsame time\b", folded) or parse.correction):  # "I meant Saturday"
         when.exact_minute = start.hour * 60 + start.minute
     if parse.shift_minutes and not when.has_time:
         when.exact_minute = start.hour * 60 + start.minute + parse.shift_minutes

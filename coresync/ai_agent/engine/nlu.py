@@ -186,7 +186,7 @@ def _contact(text: str, folded: str, parse: Parse) -> str:
     intro = next((m for m in _NAME_INTRO.finditer(plain) if not any(a <= m.start() <= b + 1 for a, b in others)), None)
     if m := intro:
         candidate = _LEADS.sub("", _NAME_STOP.split(m.group(1))[0].strip(" .")).strip(" .")
-        if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry)\b", candidate, re.I):
+        if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry|just|only|for)\b", candidate, re.I):
             parse.name = name_shape(candidate) or person_name(candidate)
     return rest
 
@@ -287,7 +287,9 @@ _PARTY = re.compile(
 _PAIR = re.compile(
     r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
     r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half)\s+and\s+(?:i|me|myself)\b"
-    r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+\w+(?:\s+friend)?\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
+    r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+(?:best\s+)?(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|"
+    r"father|daughter|son|colleague|coworker|bestie|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest|girl ?friend|boy ?friend|"
+    r"sis|bro|grandma|grandmother|grandpa|grandfather|fiancé|fiancée|neighbou?r|pal|buddy|friend of mine|\w+ friend)\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
     r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) (?:friend|partner|wife|husband|boyfriend|girlfriend|sister|brother|mom|mum|mother|dad|father|daughter|son|colleague|bestie|mate|roommate|cousin|spouse) (?:too|as well|also)\b"
     r"|\b(?:come|join|joining) (?:too|as well|along|with me)\b|\bcouples?\b(?! ritual)"
 )
@@ -306,7 +308,7 @@ NOT_NAME_WORDS = frozenset(
     hi hello hey nope nah fine great perfect good works sounds sound right correct then both us we me you our your
     tomorrow today tonight morning afternoon evening noon o'clock oclock pm am works booking appointment
     one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty weeks week months along pregnant
-    expecting looking calling wondering alright yup go ahead cool lovely awesome""".split()  # noqa: SIM905
+    expecting looking calling wondering alright yup go ahead cool lovely awesome just only""".split()  # noqa: SIM905
 )
 _NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-.]*")
 _LABELS = re.compile(r"\b(?:full name|first name|last name|name|e-?mail(?: address)?|mail|phone(?: number)?|mobile(?: number)?|cell(?: number)?|tel|telephone|number)\b\s*(?:is|:|-|=)?", re.I)
@@ -493,6 +495,8 @@ def _party(folded: str) -> int | None:
         return _PARTY_WORDS.get(m.group(1) or m.group(2) or m.group(3))
     if _PAIR.search(folded):
         return 2
+    if re.search(r"\bfor (?:me|myself)\b", folded) and _RELATION.search(folded):
+        return 2  # "a signature facial for me and a hydrating one for my daughter"
     return None
 
 

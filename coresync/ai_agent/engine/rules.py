@@ -36,8 +36,8 @@ def contextual_intent(parse: Parse, state) -> str:
         return "give_contact"
     if awaiting in ("identity", "reference") and state.pending_operation and _answers_which_booking(parse, state):
         return state.pending_operation
-    if awaiting in ("reschedule_when", "slot") and state.pending_operation == "reschedule" and _new_time_for_move(parse, state):
-        return "reschedule"  # "5pm please" while new times for a move are listed: the move, never a new booking
+    if _changes_the_booking_just_made(parse, state) or _new_time_for_move(parse, state):
+        return "reschedule"  # "actually make it 4" right after booking; "5pm please" while a move's times are listed
     if awaiting == "slot" and state.offered and (parse.ordinal is not None or _names_offered_time(parse, state)):
         return "choose_slot"
     if intent == "choose_slot" and not state.offered:
@@ -50,7 +50,17 @@ def contextual_intent(parse: Parse, state) -> str:
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|please|go ahead|do it|confirm|definitely|absolutely)\b")
 
 
+def _changes_the_booking_just_made(parse: Parse, state) -> bool:
+    booking = state.booking or {}
+    if not booking or booking.get("status") == "cancelled" or state.selected or state.offered or state.pending_operation:
+        return False
+    when = parse.when.has_date or parse.when.has_time or parse.shift_minutes
+    return bool(parse.correction and when and not (parse.services or parse.categories or parse.reference or parse.party))
+
+
 def _new_time_for_move(parse: Parse, state) -> bool:
+    if state.awaiting not in ("reschedule_when", "slot") or state.pending_operation != "reschedule":
+        return False
     if not (parse.when.has_date or parse.when.has_time or parse.shift_minutes):
         return False
     return state.awaiting == "reschedule_when" or (state.offered_for == "reschedule" and _match_offered(parse, state) is None)
