@@ -305,7 +305,7 @@ _DAY_HOUR = re.compile(
     r"(?!\s*(?:st|nd|rd|th|min|minute|hour|hr|people|persons|guests|of us|days?|weeks?|/|-|am|pm|a\.m|p\.m|:|\d|ish))"
 )
 _HOUR_THEN = re.compile(
-    r"(?<![:\d])\b(\d{1,2}(?::\d{2})?)\s+(?=(?:instead|then|would be (?:better|great|good|perfect)|works|is better|would work|sounds (?:good|great|perfect))\b)"
+    r"(?<![:\d])\b(\d{1,2}(?::\d{2})?)\s+(?=(?:instead|then|would be (?:better|great|good|perfect)|works|is better|would work|sounds (?:good|great|perfect)|please)\b)"
 )
 
 

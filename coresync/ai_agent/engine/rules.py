@@ -109,13 +109,38 @@ def _may_be_a_name(intent: str) -> bool:
 
 
 def _names_offered_time(parse: Parse, state) -> bool:
+    if parse.when.exact_minute is None and not (parse.when.has_date or parse.phone):
+        return _spoken_pick(parse, state) is not None  # "yes eleven", "eleven o'clock then"
     return parse.when.exact_minute is not None and _match_offered(parse, state) is not None
+
+
+_HOUR_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}  # noqa: SIM905
+_SPOKEN_MINUTES = {"fifteen": 15, "thirty": 30, "forty five": 45, "forty-five": 45, "half": 30}
+_SPOKEN_HOUR = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|1[0-2]|[1-9])(?:\s+(fifteen|thirty|forty[ -]five))?\b"
+    r"(?!\s*(?:people|persons|of us|guests|hours?|minutes?|mins?|days?|weeks?|th|st|nd|rd))"
+)
+
+
+def _spoken_pick(parse: Parse, state) -> dict | None:
+    """An hour said without 'at' or 'pm' ("yes eleven", "eleven o'clock then") among the times just read out."""
+    if not state.offered or parse.when.exact_minute is not None:
+        return None
+    m = _SPOKEN_HOUR.search(parse.folded)
+    if not m:
+        return None
+    hour = _HOUR_WORDS.get(m.group(1)) or int(m.group(1))
+    minute = _SPOKEN_MINUTES.get((m.group(2) or "").replace("-", " "), 0)
+    hits = [s for s in state.offered if (datetime.fromisoformat(s["start"]).hour % 12, datetime.fromisoformat(s["start"]).minute) == (hour % 12, minute)]
+    return hits[0] if hits else None
 
 
 def _match_offered(parse: Parse, state) -> dict | None:
     if parse.ordinal is not None and state.offered:
         index = parse.ordinal if parse.ordinal >= 0 else len(state.offered) - 1
         return state.offered[index] if index < len(state.offered) else None
+    if parse.when.exact_minute is None and not parse.when.has_date and (spoken := _spoken_pick(parse, state)):
+        return spoken
     for slot in state.offered:
         start = datetime.fromisoformat(slot["start"])
         same_time = parse.when.exact_minute == start.hour * 60 + start.minute
