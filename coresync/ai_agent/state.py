@@ -56,6 +56,7 @@ class DialogueState:
     target_reference: str = ""  # the booking being cancelled or moved
     target_verified: bool = False
     targets: list[str] = field(default_factory=list)  # several bookings cancelled at once ("cancel both"): their references
+    rebook: dict = field(default_factory=dict)  # a booking of this chat to book again with add-ons: reference, addons
     waitlist: dict = field(default_factory=dict)  # a waitlist request waiting for the guest's details
     operation_text: str = ""  # the request of a cancel or move that waited for proof ("move CS-… to Wednesday at 1")
     pending_operation: str = ""  # cancel | reschedule

@@ -190,3 +190,73 @@ def pay(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
         reply.say(f"You can pay {booking.reference} here: {result.checkout_url}")
     else:
         reply.say(f"The payment for {booking.reference} is {result.status}. We'll e-mail you as soon as it goes through.")
+
+
+def adds_to_booking_just_made(parse: Parse, state) -> bool:
+    """'Can you also add hot stones?' once the booking of this chat is confirmed (nothing else held or asked)."""
+    booking = state.booking or {}
+    if not booking or booking.get("status") == "cancelled" or state.selected or state.offered or state.pending_operation:
+        return False
+    return bool(parse.addons) and not (parse.services or parse.categories or parse.when.has_date or parse.when.has_time or parse.reference)
+
+
+def offer_rebook(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """A confirmed booking cannot take an add-on in place: offer to rebook it, same time, with the add-on (asked first)."""
+    from ..selectors import booking_by_reference
+
+    booking = booking_by_reference(state.booking["reference"])
+    if booking is None or not booking.is_active:
+        reply.say("Which treatment would you like to add that to?")
+        return
+    allowed = {ctx.index.addons[a].slug for a in ctx.catalog().services[booking.service_id].addon_ids if a in ctx.index.addons}
+    have = list(booking.booking_addons.values_list("addon__slug", flat=True))
+    wanted = [ctx.index.addons[a].slug for a in parse.addons if ctx.index.addons[a].slug in allowed and ctx.index.addons[a].slug not in have]
+    if not wanted:
+        reply.say(f"That add-on can't be added to {booking.service.name}. Is there anything else I can help with?")
+        return
+    names = " and ".join(ctx.index.addons[a].name for a in parse.addons if ctx.index.addons[a].slug in wanted)
+    start = booking.start.astimezone(ctx.index.timezone)
+    state.rebook = {"reference": booking.reference, "addons": have + wanted}
+    state.awaiting = "rebook_confirm"
+    text = (f"{booking.reference} is already booked for {ctx.voice.moment(start)}. To add {names}, I'll rebook it at the same time "
+            f"with {names} (you'll get a new reference). Shall I?")  # fmt: skip
+    if ctx.spoken:
+        reply.say(text + " Please say yes or no.")
+        return
+    reply.say(text, actions=[action("Yes, rebook it", "yes, rebook it", "confirm"), action("Keep my booking", "keep my booking", "deny")])
+
+
+def rebook(state, ctx: TurnContext, reply: Reply) -> None:
+    """The yes: cancel and book again with the add-ons, in one transaction (the original stays if the new one fails)."""
+    from django.db import transaction
+
+    from coresync.bookings.services import GuestDetails, booking_cancel, booking_create
+    from coresync.core.errors import SlotUnavailable
+
+    from ..selectors import booking_by_reference
+    from .booking_flow import announce_booking, booking_state
+
+    wanted, state.awaiting = state.rebook or {}, ""
+    state.rebook = {}
+    old = booking_by_reference(wanted.get("reference", ""))
+    if old is None or not old.is_active:
+        reply.say("I can't find that booking any more. Is there anything else I can help with?")
+        return
+    guest = None if old.customer_id else GuestDetails(name=old.customer_name, email=old.customer_email, phone=old.customer_phone)
+    actor = None if ctx.spoken else ctx.user
+    try:
+        with transaction.atomic():
+            booking_cancel(booking=old, actor=actor, reason="Rebooked with add-ons via the concierge.", now=ctx.now)
+            new = booking_create(
+                service=ctx.catalog().services[old.service_id], start=old.start, customer=old.customer, guest=guest,
+                technician=old.technician_id, addons=wanted.get("addons", []), channel=ctx.booking_channel,
+                ai_session_id=state.session_id, atlas_call_id=state.call_id, now=ctx.now,
+            )  # fmt: skip
+    except SlotUnavailable:
+        state.booking = booking_state(old, ctx, previous=state.booking)
+        reply.say(f"I'm sorry, the add-on doesn't fit at that time with your therapist, so {old.reference} stays as it is.")
+        return
+    except ApplicationError as error:
+        reply.say(f"I couldn't change it: {error.message} {old.reference} stays as it is.")
+        return
+    announce_booking(state, ctx, reply, new, ctx.index.services[new.service_id], technician=new.technician.display_name if new.technician else "")

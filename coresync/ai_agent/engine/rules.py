@@ -315,6 +315,13 @@ def _recheck(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     booking_flow.offer_slots(state, ctx, reply, booking_intent=True)
 
 
+def _confirm_or_rebook(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if state.awaiting == "rebook_confirm" and state.rebook:
+        extras_flow.rebook(state, ctx, reply)  # the yes to "rebook it with the add-on?"
+        return
+    _confirm(parse, state, ctx, reply)
+
+
 def _confirm(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     if parse.confirms != "cancel" and (parse.confirms == "reschedule" or state.awaiting == "reschedule_confirm"):
         manage_flow.confirm_reschedule(parse, state, ctx, reply)
@@ -360,6 +367,10 @@ def _first_is_the_asked_time(state) -> bool:
 
 
 def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if state.awaiting == "rebook_confirm":
+        state.awaiting, state.rebook = "", {}
+        reply.say("No problem: your booking stays as it is.")
+        return
     if state.awaiting == "cancel_confirm" or state.pending_operation:
         state.forget_operation()
         reply.say("No problem: your booking stays as it is.")
@@ -376,6 +387,9 @@ def _deny(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
 
 
 def _book(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    if extras_flow.adds_to_booking_just_made(parse, state):
+        extras_flow.offer_rebook(parse, state, ctx, reply)  # "can you also add hot stones?" after the yes
+        return
     if state.selected and (parse.addons or parse.addons_removed or parse.clear_addons) and not (parse.services or parse.when.has_date or parse.when.has_time):
         booking_flow.recheck_held(state, ctx, reply)  # "can you add a scalp ritual?" to the held time
         return
@@ -401,7 +415,7 @@ HANDLERS = {
     "availability_question": _availability,
     "book": _book,
     "choose_slot": _choose,
-    "confirm": _confirm,
+    "confirm": _confirm_or_rebook,
     "deny": _deny,
     "give_contact": lambda p, s, c, r: (extras_flow.waitlist_contact if s.waitlist and not s.selected else booking_flow.take_contact)(p, s, c, r),
     "cancel": lambda p, s, c, r: manage_flow.start_operation("cancel", p, s, c, r),
