@@ -405,7 +405,7 @@ _AND_NAME = re.compile(r"^\s*(?:,\s*)?(?:and|&)\s+([A-Z][\w'\-]+(?:\s+[A-Z][\w'\
 _NOT_COMPANION = frozenset(
     """around about like maybe ish please also too here there tomorrow today as want wants wanna would need needs
     get gets getting book books come comes coming join joins joining love loves try tries fancy deserves has have
-    will can could should might is are was wants""".split()  # noqa: SIM905
+    will can could should might is are was wants having getting doing taking""".split()  # noqa: SIM905
 )
 
 
@@ -533,8 +533,25 @@ def _shift_minutes(folded: str) -> int:
     return -minutes if earlier else minutes
 
 
+def _twin_treatments(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
+    """"Swedish with aroma": a second treatment named after "with"/"add" whose name is an add-on's ("aromatherapy") is that add-on."""
+    if len(parse.services) < 2 or not re.search(r"\b(?:with|add|adding|plus|upgrade)\b", corrected) or _RELATION.search(corrected):
+        return  # "a swedish for me and an aromatherapy massage for my wife": two people
+    first = parse.services[0]
+    for other in parse.services[1:]:
+        word = index.services[other].slug.split("-")[0]
+        twins = [a for a in index.addons.values() if a.slug.split("-")[0] == word]
+        if twins and index.services[other].category_id == index.services[first].category_id:
+            found.setdefault("addon", [])
+            for twin in twins:
+                if twin.id not in found["addon"]:
+                    found["addon"].append(twin.id)
+            parse.services = [s for s in parse.services if s != other]
+
+
 def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
     """Add-ons named; a phrase that names both a treatment and an add-on ("hot stones") is the add-on beside another treatment."""
+    _twin_treatments(corrected, found, parse, index)
     addons = found.get("addon", [])
     if not addons:
         return
