@@ -43,6 +43,7 @@ class DialogueState:
     addons: list[str] = field(default_factory=list)  # add-on slugs wanted with the treatment
     party: int = 1  # how many people the booking is for (a group: one booking each, same start)
     guests: list[dict] = field(default_factory=list)  # the other people of a group: [{"name", "email"?}]
+    party_services: list[int] = field(default_factory=list)  # persons 2..N's own treatment, when it differs (service ids)
     # Slots offered in the last reply: [{"start", "technician_id", "technician", "service_id"}].
     offered: list[dict] = field(default_factory=list)
     offered_for: str = "book"  # book | reschedule
@@ -54,6 +55,10 @@ class DialogueState:
     booking: dict | None = None  # the booking made in this session: reference, status, start
     target_reference: str = ""  # the booking being cancelled or moved
     target_verified: bool = False
+    targets: list[str] = field(default_factory=list)  # several bookings cancelled at once ("cancel both"): their references
+    rebook: dict = field(default_factory=dict)  # a booking of this chat to book again with add-ons: reference, addons
+    waitlist: dict = field(default_factory=dict)  # a waitlist request waiting for the guest's details
+    operation_text: str = ""  # the request of a cancel or move that waited for proof ("move CS-… to Wednesday at 1")
     pending_operation: str = ""  # cancel | reschedule
     identity_attempts: int = 0
     fallbacks: int = 0
@@ -84,10 +89,11 @@ class DialogueState:
         self.date_from = self.date_to = ""
         self.exact_minute = self.minute_from = self.minute_to = None
         self.offered, self.selected, self.awaiting = [], None, ""
-        self.addons, self.party, self.guests = [], 1, []
+        self.addons, self.party, self.guests, self.party_services = [], 1, [], []
 
     def forget_operation(self) -> None:
         self.target_reference, self.target_verified, self.pending_operation = "", False, ""
+        self.targets, self.operation_text = [], ""
         self.identity_attempts = 0
         if self.awaiting == "reschedule_confirm":
             self.selected = None  # the new time that was about to be confirmed

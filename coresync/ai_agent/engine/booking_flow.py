@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from coresync.core.errors import ApplicationError, OutsideBookingWindow, SlotUnavailable, ValidationFailed
 
 from .base import Reply, TurnContext, action
-from .nlu import Parse, name_in
+from .nlu import Parse, name_in, names_in, whole_name
 
 SEARCH_DAYS = 7  # how far we look when the guest names no day
 NEARBY_DAYS = 3  # alternatives on the days after the asked one
@@ -52,7 +52,14 @@ def _addon_names(slugs, ctx: TurnContext) -> list[str]:
     return [by_slug.get(slug, slug) for slug in slugs]
 
 
-def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: date, *, technician_id=None, viewer=None, addons=(), party=1):
+def party_services(state, service_id: int) -> list[int]:
+    """The treatment of each other person of the party (persons 2..N): their own when said, else the same one."""
+    own = list(getattr(state, "party_services", []) or [])
+    return [own[i] if i < len(own) else service_id for i in range(max(0, (state.party or 1) - 1))]
+
+
+def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: date, *, technician_id=None, viewer=None, addons=(), party=1,
+                  others=()):  # fmt: skip
     from coresync.bookings.selectors import availability_for
 
     result = availability_for(
@@ -65,7 +72,8 @@ def _availability(ctx: TurnContext, service_id: int, date_from: date, date_to: d
         now=ctx.now,
     )
     if party > 1:
-        return _Found(result.window_ends, _group_slots(ctx, service_id, result, party=party, viewer=viewer, addons=addons))
+        others = list(others) or [service_id] * (party - 1)
+        return _Found(result.window_ends, _group_slots(ctx, service_id, result, others=others, viewer=viewer, addons=addons))
     return result
 
 
@@ -75,20 +83,33 @@ class _Found:
     slots: list
 
 
-def _group_slots(ctx: TurnContext, service_id: int, availability, *, party: int, viewer, addons) -> list:
-    """Only the starts at which the whole party fits together (different technicians, rooms that hold them)."""
-    try:
-        from coresync.bookings.groups import group_availability
-    except ImportError:  # pragma: no cover - the group service is part of the booking app
-        return availability.slots
+def _group_slots(ctx: TurnContext, service_id: int, availability, *, others: list[int], viewer, addons) -> list:
+    """Only the starts at which the whole party fits together (different technicians, rooms that hold them).
+
+    With different treatments each one is checked for the people having it (the booking service's group
+    booking stays the judge: a start it refuses is answered with the nearest free ones).
+    """
+    from collections import Counter
+
+    from coresync.bookings.groups import group_availability
+    from coresync.bookings.selectors import availability_for
+
     days = sorted({s.start.date() for s in availability.slots})
-    fits: set = set()
-    for day in days:
-        fits |= {start.replace(second=0, microsecond=0) for start in group_availability(
-            service=_snapshot_service(ctx, service_id), day=day, people=party,
-            viewer=viewer if viewer is not None else ctx.user, addons=addons, now=ctx.now,
-        )}  # fmt: skip
-    return [s for s in availability.slots if s.start in fits]
+    who = viewer if viewer is not None else ctx.user
+    counts = Counter([service_id, *others])
+    fits: set | None = None
+    for other, people in counts.items():
+        found: set = set()
+        for day in days:
+            if people > 1:
+                starts = group_availability(service=_snapshot_service(ctx, other), day=day, people=people, viewer=who,
+                                            addons=addons if other == service_id else (), now=ctx.now)  # fmt: skip
+            else:
+                starts = [s.start for s in availability_for(service=_snapshot_service(ctx, other), date_from=day, date_to=day,
+                                                            viewer=who, now=ctx.now).slots]  # fmt: skip
+            found |= {start.replace(second=0, microsecond=0) for start in starts}
+        fits = found if fits is None else fits & found
+    return [s for s in availability.slots if s.start in (fits or set())]
 
 
 def _minute_of(slot) -> int:
@@ -155,7 +176,8 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
     state.service_id, state.category_id = service.id, service.category_id
     date_from, date_to, asked = _search_range(state, ctx)
     party = 1 if reference else max(1, state.party or 1)
-    look = {"technician_id": state.technician_id, "viewer": viewer, "addons": () if reference else addons_for(state, ctx, service.id), "party": party}
+    look = {"technician_id": state.technician_id, "viewer": viewer, "addons": () if reference else addons_for(state, ctx, service.id), "party": party,
+            "others": party_services(state, service.id) if party > 1 else ()}  # fmt: skip
     availability = _availability(ctx, service.id, date_from, date_to, **look)
     slots = availability.slots
     voice = ctx.voice
@@ -400,6 +422,11 @@ def _what(state, ctx: TurnContext, service) -> str:
     if names:
         text += " with " + " and ".join(names)
     if (state.party or 1) > 1:
+        others = party_services(state, service.id)
+        if any(other != service.id for other in others):
+            names = [g["name"] for g in state.guests] + [""] * len(others)
+            parts = [f"{ctx.index.services[o].name}{' for ' + names[i] if names[i] else ''}" for i, o in enumerate(others)]
+            return f"{text} for you, and " + ", and ".join(parts)
         text += f" for {state.party} people"
     return text
 
@@ -460,21 +487,22 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     """Store the name, e-mail and phone the guest gave (validated) and move on, asking only what is missing."""
     contact = state.contact
     problems = []
-    if parse.email:
+    companion_email = any(email == parse.email for _name, email in parse.companions)
+    # Our details are complete and we asked for the next person: "Lily Evans lily@…" is about her, not a correction of ours.
+    for_guest = not contact_missing(state, ctx) and (state.party or 1) > 1 and len(state.guests) < state.party - 1
+    if parse.email and not ((companion_email or for_guest) and contact.get("email")):  # "her email is …" is hers
         try:
             validate_email(parse.email)
             contact["email"] = parse.email
         except ValidationError:
             problems.append("That e-mail address doesn't look right.")
-    if parse.phone:
+    if parse.phone and not for_guest:
         contact["phone"] = parse.phone
     absorb_details(parse, state, ctx, contact_too=False)  # "…, my friend is Zoe Park zoe@…"
-    asking_guest = not contact_missing(state, ctx) and (state.party or 1) > 1 and len(state.guests) < state.party - 1
-    name = parse.name or _bare_name(parse, state, any_name=asking_guest)
-    if name and asking_guest and not (parse.email and not contact.get("email")):
-        state.guests.append({"name": name[:150]})
-    elif name and ctx.user is None:
-        contact["name"] = name[:150]
+    known = len(state.guests)
+    _take_names(parse, state, ctx)
+    if for_guest and parse.email and len(state.guests) > known and not companion_email and parse.email != contact.get("email"):
+        state.guests[known].setdefault("email", parse.email)
     if problems:
         reply.say(" ".join(problems) + " " + _ASK["email"])
         return
@@ -499,11 +527,37 @@ _NOT_A_NAME = frozenset(
 )
 
 
-def _bare_name(parse: Parse, state, *, any_name: bool = False) -> str:
-    """When we asked for a name, the name in the reply, whatever else its words mean ('Sam Stone', 'Rose Park')."""
-    if state.awaiting != "contact" or (state.contact.get("name") and not any_name):
-        return ""
-    return name_in(parse.text)
+def _take_names(parse: Parse, state, ctx: TurnContext) -> None:
+    """The names in a reply: the guest's own first (when missing), then each other person of the party still unnamed.
+
+    "Amy Chen amy@x.com 646…, and Lucy Chen", "Ella Whitman and Joe Whitman": every name is kept, in order.
+    """
+    contact = state.contact
+    names = [parse.name] if parse.name else []
+    if state.awaiting == "contact":
+        names += [n for n in names_in(parse.text) if n.casefold() not in {x.casefold() for x in names}]
+        plain = not (parse.services or parse.categories or parse.when.has_date or parse.when.has_time or parse.email or parse.phone)
+        if not names and plain and (lower := whole_name(parse.text, lower_case=True)):
+            names = [lower]  # "hope price": a name, whatever its words mean elsewhere
+    known = {g["name"].casefold() for g in state.guests} | {contact.get("name", "").casefold()}
+    if ctx.user is not None:
+        known.add((getattr(ctx.user, "name", "") or "").casefold())
+    for name in names:
+        name = name[:150]
+        if ctx.user is None and not contact.get("name"):
+            contact["name"] = name
+            known.add(name.casefold())
+        elif name.casefold() not in known and (state.party or 1) > 1 and len(state.guests) < state.party - 1:
+            state.guests.append({"name": name})
+            known.add(name.casefold())
+
+
+def _known_people(parse: Parse, state, ctx: TurnContext) -> set[str]:
+    """Names already in the party: the others named, and the speaker (never their own companion)."""
+    known = {g["name"].casefold() for g in state.guests} | {state.contact.get("name", "").casefold(), (parse.name or "").casefold()}
+    if ctx.user is not None:
+        known.add((getattr(ctx.user, "name", "") or "").casefold())
+    return known
 
 
 def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool = True) -> None:
@@ -523,11 +577,13 @@ def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool =
         name = parse.name or (name_in(parse.text, capitals=True) if (parse.email or parse.phone) else "")
         if name and not contact.get("name"):
             contact["name"] = name[:150]
-    known = {g["name"].casefold() for g in state.guests}
+    known = _known_people(parse, state, ctx)
     for name, email in parse.companions:
         if name.casefold() not in known and len(state.guests) < 5:
             state.guests.append({"name": name[:150], **({"email": email} if email else {})})
             known.add(name.casefold())
+    if parse.guest_services:
+        state.party_services = list(parse.guest_services)
     if parse.party and len(state.guests) > parse.party - 1:
         state.guests = state.guests[: parse.party - 1]  # "two facials for me and my mum": two people, whatever else was read
     if state.guests and (state.party or 1) < 1 + len(state.guests):
@@ -578,7 +634,11 @@ def _book_group(state, ctx: TurnContext, reply: Reply, service, slot: dict, gues
     """Everyone at the same start, one booking each, all or nothing (the booking service's group booking)."""
     organiser = guest.name if guest is not None else (getattr(ctx.user, "name", "") or ctx.user.email)
     email = guest.email if guest is not None else ctx.user.email
-    people = [(organiser, email), *((g["name"], g.get("email", "")) for g in state.guests)]
+    others = party_services(state, service.id)
+    while len(state.guests) < (state.party or 1) - 1:  # unnamed people of the party are booked as the organiser's guests
+        state.guests.append({"name": f"{organiser} (guest {len(state.guests) + 2})"[:150]})
+    people = [(organiser, email, None), *((g["name"], g.get("email", ""), ctx.index.services[others[i]].slug if i < len(others) and
+                                           others[i] != service.id else None) for i, g in enumerate(state.guests))]  # fmt: skip
     bookings = _create_party(state, ctx, service, datetime.fromisoformat(slot["start"]), people, guest, addons)
     first = bookings[0]
     start = first.start.astimezone(ctx.index.timezone) if ctx.index.timezone else first.start
@@ -593,37 +653,16 @@ def _book_group(state, ctx: TurnContext, reply: Reply, service, slot: dict, gues
     reply.say(text + (" Is there anything else I can help with?" if ctx.spoken else ""), actions=_after_booking_actions(ctx))
 
 
-def _create_party(state, ctx: TurnContext, service, start: datetime, people: list[tuple[str, str]], guest, addons: list[str]) -> list:
+def _create_party(state, ctx: TurnContext, service, start: datetime, people: list[tuple[str, str, str | None]], guest, addons: list[str]) -> list:
     """The booking service's group booking (``booking_create_group``): one booking per person, all or nothing."""
-    try:
-        from coresync.bookings.groups import PartyMember, booking_create_group
-    except ImportError:  # pragma: no cover - before the group service: the same, one booking_create each in one transaction
-        return _create_party_one_by_one(state, ctx, service, start, people, guest, addons)
-    party = [PartyMember(name=name, email=email, addons=tuple(addons)) for name, email in people]
+    from coresync.bookings.groups import PartyMember, booking_create_group
+
+    party = [PartyMember(name=name, email=email, service=own, addons=tuple(addons) if own is None else ()) for name, email, own in people]
     result = booking_create_group(
         service=service.slug, start=start, party=party, customer=ctx.user, guest=guest,
         channel=ctx.booking_channel, ai_session_id=state.session_id, atlas_call_id=state.call_id, now=ctx.now,
     )  # fmt: skip
     return list(result.bookings)
-
-
-def _create_party_one_by_one(state, ctx: TurnContext, service, start: datetime, people, guest, addons) -> list:
-    from django.db import transaction
-
-    from coresync.bookings.services import GuestDetails, booking_create
-
-    phone = (guest.phone if guest is not None else getattr(ctx.user, "phone", "")) or state.caller_phone
-    organiser_email = people[0][1]
-    with transaction.atomic():
-        bookings = []
-        for position, (name, email) in enumerate(people):
-            customer = ctx.user if position == 0 else None
-            details = guest if position == 0 else GuestDetails(name=name, email=email or organiser_email, phone=phone)
-            bookings.append(booking_create(
-                service=_snapshot_service(ctx, service.id), start=start, customer=customer, guest=details, addons=addons,
-                channel=ctx.booking_channel, ai_session_id=state.session_id, atlas_call_id=state.call_id, now=ctx.now,
-            ))  # fmt: skip
-    return bookings
 
 
 def _booking_refused(state, ctx: TurnContext, reply: Reply, error: ApplicationError) -> None:
@@ -711,7 +750,8 @@ def recheck_held(state, ctx: TurnContext, reply: Reply) -> None:
     service_id = slot["service_id"]
     day = start.date()
     party = max(1, state.party or 1)
-    slots = _availability(ctx, service_id, day, day, addons=addons_for(state, ctx, service_id), party=party).slots
+    slots = _availability(ctx, service_id, day, day, addons=addons_for(state, ctx, service_id), party=party,
+                          others=party_services(state, service_id) if party > 1 else ()).slots  # fmt: skip
     same = [s for s in slots if s.start == start]
     if same:
         keep = next((s for s in same if s.technician_id == slot["technician_id"]), same[0])

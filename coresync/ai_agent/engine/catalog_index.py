@@ -68,6 +68,8 @@ class CatalogIndex:
                 for kind, item_id in hits:
                     if item_id not in found[kind]:
                         found[kind].append(item_id)
+                        if kind == "service":
+                            found["service_at"].append(start)  # where it was said (word index), beside its id
                     if kind == "service" and "addon" in kinds and item_id not in found["shared"]:
                         found["shared"].append(item_id)
                 for i in range(start, start + size):

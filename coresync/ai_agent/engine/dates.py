@@ -94,9 +94,15 @@ def _words_to_digits(text: str) -> str:
         lambda m: f"{_NUMBER_WORDS[m.group(1)]}:{_MINUTE_WORDS[m.group(2)]:02d}",
         text,
     )
+    def digits(m: re.Match) -> str:
+        if m.group(1) == "and" and not re.search(r"\bbetween\b[^,.]{0,20}$", text[: m.start()]):
+            return m.group(0)  # "and one for my friend": a person, not one o'clock
+        return f"{m.group(1)} {_NUMBER_WORDS[m.group(2)]}" if m.group(1) else str(_NUMBER_WORDS[m.group(3)])
+
     return re.sub(
-        rf"\b(at|after|before|around|by|from|until|between|and)\s+({hour_words})\b|\b({hour_words})(?=\s*(?:o'?clock|am|pm|a\.m|p\.m))",
-        lambda m: (f"{m.group(1)} {_NUMBER_WORDS[m.group(2)]}" if m.group(1) else str(_NUMBER_WORDS[m.group(3)])),
+        rf"\b(at|after|before|around|by|from|until|between|and|be|make it|how about|instead)\s+({hour_words})\b"
+        rf"|\b({hour_words})(?=\s*(?:o'?clock|am|pm|a\.m|p\.m)|\s+(?:would be|works|is better|instead|then|sounds|is good|is perfect|is great|please)\b)",
+        digits,
         text,
     )
 
@@ -135,7 +141,10 @@ def _weekday_date(today: date, weekday: int, qualifier: str | None) -> date:
         # "next Friday" is the Friday of next week (Monday to Sunday); plain "Friday" is the coming one.
         monday = today + timedelta(days=7 - today.weekday())
         return monday + timedelta(days=weekday)
-    return today + timedelta(days=(weekday - today.weekday()) % 7)
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and qualifier in (None, "on", "coming"):
+        ahead = 7  # "Monday" said on a Monday is next week's (today is "today"); "this Monday" stays today
+    return today + timedelta(days=ahead)
 
 
 def _parse_days(text: str, today: date) -> tuple[date, date] | None:  # noqa: C901 - a flat table of phrasings
@@ -282,16 +291,29 @@ _NEGATED = re.compile(
 
 # A bare hour where a time is obviously meant: "make it 3", "how about 4", "@ 2", "3 then", "4:30 instead".
 _LOOSE_HOUR = re.compile(
-    r"\b(?:make it|do|how about|what about|say|try|maybe|like|@|instead|change (?:it )?to|move (?:it )?to|switch to|go with|rather)\s+(\d{1,2}(?::\d{2})?)\b"
+    r"\b(?:make it|make that|do|be|how about|what about|say|try|maybe|like|@|instead|change (?:it )?to|move (?:it )?to|switch to|go with|rather|"
+    r"i mean|i meant|meant|prefer)\s+(\d{1,2}(?::\d{2})?)\b"
     r"(?!\s*(?:min|minute|hour|hr|people|persons|guests|of us|days?|weeks?|th|st|nd|rd|/|-|am|pm|a\.m|p\.m|:))"
 )
 _ALONE_HOUR = re.compile(r"^(\d{1,2}(?::\d{2})?)\s*(?:o'?clock\s*)?(?:then|instead|works|is fine|please|pls|ok|okay|is good|is better|would be (?:great|better|good)|would work|is ok|is okay)?\s*[.!?]*$")
 _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 
 
+# "friday 11", "tomorrow 2:30": a bare hour right after a day; "4 instead", "12 would be better" after the hour.
+_DAY_HOUR = re.compile(
+    r"\b(today|tonight|tomorrow|" + "|".join(WEEKDAYS + list(_WEEKDAY_ABBR)) + r")\s+(\d{1,2}(?::\d{2})?)\b"
+    r"(?!\s*(?:st|nd|rd|th|min|minute|hour|hr|people|persons|guests|of us|days?|weeks?|/|-|am|pm|a\.m|p\.m|:|\d|ish))"
+)
+_HOUR_THEN = re.compile(
+    r"(?<![:\d])\b(\d{1,2}(?::\d{2})?)\s+(?=(?:instead|then|would be (?:better|great|good|perfect)|works|is better|would work|sounds (?:good|great|perfect)|please)\b)"
+)
+
+
 def loosen(text: str) -> str:
     """Texting shapes of a time read as the rules expect them; negated days and times dropped."""
     text = _NEGATED.sub(" ", text)
+    text = _DAY_HOUR.sub(lambda m: f"{m.group(1)} at {m.group(2)}", text)
+    text = _HOUR_THEN.sub(lambda m: f"at {m.group(1)} ", text)
     text = re.sub(r"(?:^|(?<=\s))@\s*(?=\d)", "at ", text)
     text = _OCLOCK.sub(lambda m: f"at {m.group(1)}", text)
     text = _LOOSE_HOUR.sub(lambda m: f"at {m.group(1)}", text)

@@ -13,7 +13,7 @@ done only on a yes.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from coresync.core.errors import ApplicationError, CancellationWindowClosed, SlotUnavailable
 from coresync.core.formatting import format_datetime
@@ -57,9 +57,21 @@ def _folded_name(name: str) -> str:
     return " ".join(re.findall(r"[^\W\d_]+", name.casefold()))
 
 
+_NAME_FILLER = frozenset("it its it's is the name names under booked booking made for in of a my was that's thats".split())  # noqa: SIM905
+
+
 def _same_name(said: str, on_booking: str) -> bool:
-    said = _folded_name(said)
-    return bool(said) and said == _folded_name(on_booking)
+    """The full name on the booking, said with or without leading words ("it's under Carla Diaz", "the name's Ann Lee")."""
+    said, wanted = _folded_name(said), _folded_name(on_booking)
+    if not said or not wanted:
+        return False
+    if said == wanted:
+        return True
+    words = [w for w in said.replace("'", " ").split() if w not in _NAME_FILLER and len(w) > 1]  # spelled letters dropped
+    if " ".join(words) == wanted:
+        return True
+    half = len(words) // 2
+    return bool(half) and words[:half] == words[half:] and " ".join(words[:half]) == wanted  # "Ann Lee, Ann Lee"
 
 
 def _phone_line(ctx: TurnContext) -> str:
@@ -73,14 +85,19 @@ def start_operation(operation: str, parse: Parse, state, ctx: TurnContext, reply
         state.forget_operation()
     state.pending_operation = operation
     state.offered = []
+    if operation == "cancel" and len(parse.references) > 1:
+        _cancel_references(parse.references, parse, state, ctx, reply)  # "cancel CS-… and CS-…"
+        return
     reference = parse.reference or state.target_reference
     if not reference:
-        reference = _own_booking_reference(operation, state, ctx, reply)
+        reference = _own_booking_reference(operation, parse, state, ctx, reply)
         if not reference:
             return
     state.target_reference = reference
     booking = booking_by_reference(reference)
     if booking is None or not _proven(booking, parse, state, ctx):
+        if parse.when.has_date or parse.when.has_time or parse.shift_minutes:
+            state.operation_text = parse.text[:500]  # the new time asked, for when the booking is proven
         _ask_identity(parse, state, ctx, reply)
         return
     state.target_verified = True
@@ -93,9 +110,38 @@ def start_operation(operation: str, parse: Parse, state, ctx: TurnContext, reply
         _offer_new_times(booking, parse, state, ctx, reply)
 
 
-def _own_booking_reference(operation: str, state, ctx: TurnContext, reply: Reply) -> str:
-    """'My booking': the caller's only upcoming booking, a choice among several, or a question."""
-    if state.booking and state.booking.get("status") not in ("cancelled", None):
+def _described(bookings: list, parse: Parse, operation: str, ctx: TurnContext) -> list:
+    """The bookings the message describes: by treatment or kind, day, time or position ("the facial", "my Friday
+    massage", "the saturday one", "the second one"); for a move only what comes before "to" describes the booking."""
+    from .dates import parse_when
+
+    text = parse.folded
+    if operation == "reschedule" and (m := re.search(r"\b(?:to|for|until|till|onto|back|forward|later|earlier)\b", text)):
+        text = text[: m.start()]
+    found = ctx.index.find(text)
+    services, categories = set(found.get("service", [])), set(found.get("category", []))
+    when = parse_when(text, ctx.today)
+    tz = ctx.index.timezone
+    chosen = list(bookings)
+    if services:
+        chosen = [b for b in chosen if b.service_id in services]
+    elif categories:
+        chosen = [b for b in chosen if ctx.index.services.get(b.service_id) and ctx.index.services[b.service_id].category_id in categories]
+    if when.has_date:
+        last = when.date_to or when.date_from
+        chosen = [b for b in chosen if when.date_from <= b.start.astimezone(tz).date() <= last]
+    if when.exact_minute is not None:
+        at = [b for b in chosen if b.start.astimezone(tz).hour * 60 + b.start.astimezone(tz).minute == when.exact_minute]
+        chosen = at or chosen
+    if parse.ordinal is not None and not (services or categories or when.has_date) and bookings:
+        index = parse.ordinal if parse.ordinal >= 0 else len(bookings) - 1
+        chosen = [bookings[index]] if index < len(bookings) else []
+    return chosen
+
+
+def _own_booking_reference(operation: str, parse: Parse, state, ctx: TurnContext, reply: Reply) -> str:
+    """'My booking': the caller's only upcoming booking, the one described, several at once, a choice, or a question."""
+    if state.booking and state.booking.get("status") not in ("cancelled", None) and not (ctx.user is not None and parse.every):
         return state.booking["reference"]
     if ctx.user is None or ctx.spoken:
         # On the phone the caller's number is not enough to look their bookings up: the reference is asked.
@@ -111,21 +157,115 @@ def _own_booking_reference(operation: str, state, ctx: TurnContext, reply: Reply
         return ""
     if len(bookings) == 1:
         return bookings[0].reference
+    described = _described(bookings, parse, operation, ctx)
+    if len(described) == 1:
+        return described[0].reference
+    if operation == "cancel" and parse.every and len(described) > 1:
+        _offer_cancel_many(described, state, ctx, reply)  # "cancel both", "all of them", "my bookings on Friday"
+        return ""
+    bookings = described or bookings
     verb = "Cancel" if operation == "cancel" else "Move"
     tz = ctx.index.timezone
     if ctx.spoken:
         listed = "; ".join(f"{b.service.name} {ctx.voice.moment(b.start.astimezone(tz))}" for b in bookings[:3])
         reply.say(f"You have {len(bookings)} upcoming bookings: {listed}. Which one? You can tell me the reference.")
     else:
-        reply.say(
-            "Which booking do you mean?",
-            actions=[
-                action(f"{verb} {b.service.name}, {ctx.voice.moment(b.start.astimezone(tz))}", f"{operation} {b.reference}", operation)
-                for b in bookings
-            ],
-        )
+        choices = [
+            action(f"{verb} {b.service.name}, {ctx.voice.moment(b.start.astimezone(tz))}", f"{operation} {b.reference}", operation)
+            for b in bookings
+        ]
+        if operation == "cancel":
+            choices.append(action(f"Cancel all {len(bookings)}", f"cancel all {len(bookings)} bookings", "cancel"))
+        reply.say("Which booking do you mean?", actions=choices)
     state.awaiting = "reference"
     return ""
+
+
+def _cancel_references(references: list[str], parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """Several references in one message: each must be proven (as one alone would), then all are summed up together."""
+    bookings = [booking_by_reference(r) for r in references]
+    if any(b is None or not _proven(b, parse, state, ctx) for b in bookings):
+        state.target_reference = next((r for r, b in zip(references, bookings, strict=True) if b is None or not _proven(b, parse, state, ctx)), "")
+        _ask_identity(parse, state, ctx, reply)
+        return
+    _offer_cancel_many(bookings, state, ctx, reply)
+
+
+def _offer_cancel_many(bookings: list, state, ctx: TurnContext, reply: Reply) -> None:
+    """Sum up several bookings to cancel at once; nothing changes before the yes."""
+    from coresync.bookings.services import booking_changeable
+
+    tz = ctx.index.timezone
+    changeable = [b for b in bookings if b.is_active and booking_changeable(b, actor=_actor(ctx), now=ctx.now)]
+    if len(changeable) < 2:
+        if changeable:
+            state.target_reference, state.target_verified, state.awaiting = changeable[0].reference, True, ""
+            if _changeable(changeable[0], state, ctx, reply):
+                _offer_cancel(changeable[0], state, ctx, reply)
+            return
+        state.forget_operation()
+        reply.say(f"Those bookings can't be changed here any more. Please call us{_phone_line(ctx)} and we'll help.")
+        return
+    listed = "; ".join(f"{b.service.name} {_on(b.start.astimezone(tz), ctx)} ({b.reference})" for b in changeable)
+    kept = [b.reference for b in bookings if b not in changeable]
+    text = f"Cancel these {len(changeable)} bookings: {listed}? Cancelling them is free of charge."
+    if kept:
+        text += f" ({', '.join(kept)} can't be changed here any more.)"
+    state.targets = [b.reference for b in changeable]
+    state.target_reference, state.target_verified, state.awaiting = changeable[0].reference, True, "cancel_confirm"
+    if ctx.spoken:
+        reply.say(text + " Shall I cancel them? Please say yes or no.")
+        return
+    reply.say(text, actions=[action(f"Yes, cancel all {len(changeable)}", "yes, cancel them all", "confirm"),
+                             action("Keep my bookings", "keep my bookings", "deny")])  # fmt: skip
+
+
+def _cancel_many(state, ctx: TurnContext, reply: Reply) -> None:
+    """The yes to "Cancel these N bookings?": all of them in one transaction, or none."""
+    from django.db import transaction
+
+    from coresync.bookings.services import booking_cancel
+
+    references = list(state.targets)
+    try:
+        with transaction.atomic():
+            done = []
+            for reference in references:
+                booking = booking_by_reference(reference)
+                if booking is None:
+                    continue
+                done.append(booking_cancel(booking=booking, actor=_actor(ctx), now=ctx.now,
+                                           reason=f"Cancelled by the guest via the concierge ({ctx.channel})."))  # fmt: skip
+    except ApplicationError as error:
+        state.forget_operation()
+        reply.say(f"I couldn't cancel them: {error.message} Nothing was changed.")
+        return
+    state.forget_operation()
+    if done:
+        state.booking = booking_state(done[-1], ctx, previous=state.booking)
+        state.booking["status"] = "cancelled"
+        reply.outcome, reply.booking_id = "cancelled", done[-1].id
+    reply.say(f"Done: {', '.join(b.reference for b in done)} are cancelled, free of charge. We hope to see you another time.")
+
+
+def list_bookings(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """'What bookings do I have?': the signed-in guest's upcoming bookings, each with its own actions."""
+    if ctx.user is None or ctx.spoken:
+        state.pending_operation, state.awaiting = "", ""
+        spelled = "It starts with C S" if ctx.spoken else "It starts with CS-"
+        reply.say(f"I can look a booking up by its reference ({spelled}, in your confirmation e-mail). Would you like to change or cancel one?")
+        return
+    bookings = upcoming_bookings_for(user=ctx.user, now=ctx.now)
+    if not bookings:
+        reply.say("You have no upcoming bookings. Would you like to book something?")
+        return
+    tz = ctx.index.timezone
+    listed = "; ".join(f"{b.service.name} {_on(b.start.astimezone(tz), ctx)} ({b.reference})" for b in bookings)
+    actions = []
+    for b in bookings[:3]:
+        actions.append(action(f"Move {b.service.name}", f"reschedule {b.reference}", "reschedule"))
+        actions.append(action(f"Cancel {b.service.name}", f"cancel {b.reference}", "cancel"))
+    reply.say(f"Your upcoming bookings: {listed}.", actions=actions)
 
 
 def _ask_identity(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
@@ -213,6 +353,9 @@ def confirm_cancel(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     """The yes to 'Cancel your …?': only then is the booking cancelled."""
     from coresync.bookings.services import booking_cancel
 
+    if state.targets and state.awaiting == "cancel_confirm" and state.target_verified and not parse.reference:
+        _cancel_many(state, ctx, reply)
+        return
     reference = parse.reference or state.target_reference
     booking = booking_by_reference(reference) if reference else None
     asked = state.awaiting == "cancel_confirm" and state.target_verified
@@ -232,23 +375,36 @@ def confirm_cancel(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     reply.say(f"Done: booking {booking.reference} is cancelled, free of charge. We hope to see you another time.")
 
 
-def _asked_when(booking, parse: Parse, ctx: TurnContext):
-    """When the booking should move to: what follows 'to' ("move tomorrow's deep tissue to Friday"), 'same time' its own time."""
+def _asked_when(booking, parse: Parse, ctx: TurnContext, state=None):
+    """When the booking should move to: what follows 'to' ("move tomorrow's deep tissue to Friday"), 'same time' its own
+    time, a time alone its own day ("move it to 5pm"), "an hour later" its own time shifted; else the request made before
+    the booking was proven."""
     from .dates import parse_when
+    from .nlu import parse_message
 
+    folded = parse.folded
+    if state is not None and state.operation_text and not (parse.when.has_date or parse.when.has_time or parse.shift_minutes):
+        parse = parse_message(state.operation_text, index=ctx.index, today=ctx.today)
+        folded = parse.folded
     when = parse.when
-    if m := re.search(r"\b(?:to|for|until|till|onto)\s+(?!move\b)(.+)$", parse.folded):
+    if m := re.search(r"\b(?:to|for|until|till|onto)\s+(?!move\b)(.+)$", folded):
         after = parse_when(m.group(1), ctx.today)
         if after.has_date or after.has_time:
             when = after
-    if when.has_date and not when.has_time and re.search(r"\bsame time\b", parse.folded):
-        start = booking.start.astimezone(ctx.index.timezone)
+    start = booking.start.astimezone(ctx.index.timezone)
+    if when.has_date and not when.has_time and (re.search(r"\bsame time\b", folded) or parse.correction):  # "I meant Saturday"
         when.exact_minute = start.hour * 60 + start.minute
+    if parse.shift_minutes and not when.has_time:
+        when.exact_minute = start.hour * 60 + start.minute + parse.shift_minutes
+    if when.has_time and not when.has_date and (when.exact_minute is not None or parse.shift_minutes):
+        listed = state is not None and state.offered_for == "reschedule" and state.date_from
+        day = date.fromisoformat(state.date_from) if listed else start.date()
+        when.date_from = when.date_to = day  # "move it to 5pm": the day asked (or its own day)
     return when
 
 
 def _offer_new_times(booking, parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
-    when = _asked_when(booking, parse, ctx)
+    when = _asked_when(booking, parse, ctx, state)
     if not (when.has_date or when.has_time):
         state.awaiting = "reschedule_when"
         reply.say(

@@ -14,7 +14,7 @@ INTENTS = (
     "greet", "browse_services", "service_info", "price_question", "availability_question", "book",
     "choose_slot", "confirm", "deny", "give_contact", "reschedule", "cancel", "membership_info",
     "faq_hours", "faq_location", "faq_parking", "faq_what_to_bring", "faq_cancellation_policy", "faq",
-    "handoff", "goodbye", "fallback", "account_change",
+    "handoff", "goodbye", "fallback", "account_change", "my_bookings", "waitlist", "pay",
 )  # fmt: skip
 
 EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}", re.I)
@@ -27,7 +27,7 @@ ACTION_MOVE = re.compile(r"^move (cs-[0-9a-z]{6}) to (\d{4}-\d{2}-\d{2}t\d{2}:\d
 ACTION_CONFIRM_CANCEL = re.compile(r"^(?:confirm|yes,?) cancel (cs-[0-9a-z]{6})$")
 ACTION_CONFIRM_MOVE = re.compile(r"^(?:confirm|yes,?) move (cs-[0-9a-z]{6})$")
 DURATION = re.compile(r"\b(\d{2,3})\s*-?\s*(?:min|mins|minute|minutes)\b|\b(an|one|1|2|two)\s*-?\s*(?:hour|hr)s?\b|\b(\d)\s*(?:h)\b")
-_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
+_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|name's|name:|i am|i'm|im|this is|call me|it's|its)\s+([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-.]+){0,3})", re.I)
 # Where a self-introduced name ends: "I'm Ann Lee and my friend is…", "I'm Ann Lee, ann@…".
 _NAME_STOP = re.compile(r"\s*,|\s+(?:and|my|for|from|at|on|email|e-mail|phone|mobile|number|tel|cell|here|please|thanks|to|with|but|or)\b", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
@@ -45,6 +45,21 @@ _RULES: list[tuple[str, re.Pattern]] = [
         r"|\bmembership\b[^.?!]{0,20}\b(?:cancel+|cancellation|upgrade|downgrade)"
         r"|\b(?:change|update|correct|fix|edit)\b[^.?!]{0,20}\b(?:e-?mail|email address|phone number|mobile number|password|account|profile|card)\b"
     )),
+    ("waitlist", re.compile(r"\b(?:wait ?list|waiting list|wait-list)\b|\b(?:let me know|tell me|notify me|call me|e-?mail me|text me) (?:if|when) (?:a |any |something |anything )?(?:slot|time|spot|opening|space)s? (?:opens?|frees?|becomes?|comes?|is)")),
+    ("pay", re.compile(r"\b(?:pay|charge)\b(?! (?:at|in) the (?:spa|salon|desk|front))[^.?!]{0,40}\b(?:card|now|online|booking|it|deposit|for)\b|^pay\b|\b(?:use|with) my (?:card on file|saved card)\b")),
+    # The guest's own bookings: "what bookings do I have?", "show my appointments", "do I have anything booked?"
+    ("my_bookings", re.compile(
+        r"\b(?:what|which|show|list|see|view|check|tell me)\b[^.?!]{0,25}\b(?:my|i have|i'?ve got|do i have)\b[^.?!]{0,20}\b(?:bookings?|appointments?|reservations?)\b"
+        r"(?![^.?!]{0,30}\b(?:cancel+|move|reschedule|change)\b)"
+        r"|\b(?:what|which|any)\s+(?:upcoming )?(?:bookings?|appointments?|reservations?)\s+(?:do i have|have i got|are coming up|am i booked)"
+        r"|^(?:my )?(?:upcoming )?(?:bookings|appointments|reservations)\s*\??$|\bdo i have (?:any(?:thing)?|a) (?:bookings?|appointments?|booked)\b"
+    )),
+    ("handoff", re.compile(
+        r"\b(?:complaint|complain|corporate|bridal|wedding|hen party|bachelorette|"
+        r"private event|an event|events?\b(?= for)|(?:party|group) of (?:[7-9]|1\d|2\d|seven|eight|nine|ten|twelve|fifteen|twenty)|"
+        r"(?:[7-9]|1\d|2\d|seven|eight|nine|ten|twelve|fifteen|twenty) (?:people|guests|of us|persons|ladies|friends))\b"
+        r"|\b(?:have|get|ask) (?:someone|somebody|a person|staff|the spa|a member of staff)\b[^.?!]{0,20}\b(?:call|phone|ring|contact|email|e-mail|text)"
+        r"|\b(?:someone|somebody|a person|staff|a member of staff|the front desk)\b[^.?!]{0,15}\b(?:call|phone|ring) me\b")),
     ("handoff", re.compile(r"\b(human|real person|a person|someone|somebody|staff|representative|operator|receptionist|manager|agent|talk to (?:a|an|the|someone)|speak (?:to|with))\b")),
     ("faq_cancellation_policy", re.compile(r"\b(cancel+ation|cancel) (policy|policies|fee|fees|terms)\b|\bif i (cancel|don't show|dont show|miss)\b|\bhow late can i cancel\b|\bno[- ]show\b")),
     ("cancel", re.compile(r"\b(cancel+|call off|can't make it|cant make it|won't make it)\b")),
@@ -80,6 +95,8 @@ class Parse:
     when: When = field(default_factory=When)
     duration: int | None = None
     reference: str = ""
+    references: list = field(default_factory=list)  # every reference said ("cancel CS-… and CS-…")
+    every: bool = False  # "both", "all of them", "all my bookings"
     email: str = ""
     phone: str = ""
     name: str = ""
@@ -93,6 +110,10 @@ class Parse:
     shift_days: int = 0  # "the day after" (+1) / "the day before" (-1) the day asked before
     same_time: bool = False
     companions: list = field(default_factory=list)  # [(name, email)] of the other people named
+    guest_services: list = field(default_factory=list)  # each companion's own treatment, when they differ ("a swedish for my husband")
+    correction: bool = False  # "actually", "no, …", "instead", "make it …": the message revises what was asked
+    clear_addons: bool = False  # "no add-ons", "without any extras"
+    shift_minutes: int = 0  # "an hour later" (+60), "30 minutes earlier" (-30)
 
     def entities(self, index: CatalogIndex) -> dict:
         """The entities as plain JSON (slugs and names, not ids): stored with the turn and scored by the evaluation."""
@@ -138,6 +159,13 @@ def _spoken_digits(text: str) -> str:
     return _SPOKEN_DIGITS.sub(lambda m: "".join(_DIGIT_WORDS[w.lower()] for w in re.findall(r"[a-z]+", m.group(0), re.I)), text)
 
 
+def _spoken_reference_digits(folded: str, at: int) -> str:
+    """'c s t e s t six nine' -> 'c s t e s t 6 9': digits said as words inside a spelled reference."""
+    head, tail = folded[:at], folded[at : at + 80]
+    tail = re.sub(r"\b(" + "|".join(_DIGIT_WORDS) + r")\b", lambda m: _DIGIT_WORDS[m.group(1)], tail)
+    return head + tail + folded[at + 80 :]
+
+
 def _contact(text: str, folded: str, parse: Parse) -> str:
     """Pull e-mail, phone and a self-introduced name out; return the folded text without them."""
     if _SPOKEN_DIGITS.search(folded):
@@ -157,9 +185,9 @@ def _contact(text: str, folded: str, parse: Parse) -> str:
     others = [m.span() for m in _COMPANION.finditer(plain)]
     intro = next((m for m in _NAME_INTRO.finditer(plain) if not any(a <= m.start() <= b + 1 for a, b in others)), None)
     if m := intro:
-        candidate = _NAME_STOP.split(m.group(1))[0].strip(" .")
-        if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry)\b", candidate, re.I):
-            parse.name = name_shape(candidate)
+        candidate = _LEADS.sub("", _NAME_STOP.split(m.group(1))[0].strip(" .")).strip(" .")
+        if not re.search(r"\b(looking|interested|trying|going|here|calling|wondering|available|free|a|the|not|sorry|just|only|for)\b", candidate, re.I):
+            parse.name = name_shape(candidate) or person_name(candidate)
     return rest
 
 
@@ -221,7 +249,7 @@ def classify(folded: str, parse: Parse) -> str:
 
 def _follow_up(parse: Parse) -> str:
     """A message that changes what is being booked without naming it again."""
-    if parse.addons or parse.addons_removed:
+    if parse.addons or parse.addons_removed or parse.clear_addons:
         return "book"  # "can you add a scalp ritual?": to what is being booked
     if parse.technicians or parse.shift_days or parse.same_time or (parse.duration and not parse.when.has_time) or parse.party:
         return "availability_question"  # "actually with Daniel please", "the day after", "make it 90 minutes", "for two"
@@ -254,17 +282,22 @@ _PARTY_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3
 _PARTY = re.compile(
     r"\b(?:for|of|we are|we're|there are|there's|party of|group of)\s+(two|three|four|five|six|[2-6])(?:\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends))?\b(?!\s*(?::|am|pm|o'?clock|hours?|minutes?|mins?|days?|weeks?|th|st|nd|rd))"
     r"|\b(two|three|four|five|six|[2-6])\s+(?:people|persons|guests|of us|adults|ladies|girls|guys|friends|massages|facials|manicures|pedicures|haircuts)\b"
+    r"|\b(two|three|four|five|six|[2-6])\s+(?!hours?\b|hr|min|minutes?\b)(?:[a-z'\-]+\s+){1,3}(?:massages|facials|manicures|pedicures|haircuts|shaves|treatments|manis|pedis|rituals)\b"
 )
 _PAIR = re.compile(
     r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
     r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half)\s+and\s+(?:i|me|myself)\b"
-    r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+\w+(?:\s+friend)?\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
-    r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) \w+ (?:too|as well|also)\b|\bcouples?\b(?! ritual)"
+    r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+(?:best\s+)?(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|"
+    r"father|daughter|son|colleague|coworker|bestie|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest|girl ?friend|boy ?friend|"
+    r"sis|bro|grandma|grandmother|grandpa|grandfather|fiancé|fiancée|neighbou?r|pal|buddy|friend of mine|\w+ friend)\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
+    r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) (?:friend|partner|wife|husband|boyfriend|girlfriend|sister|brother|mom|mum|mother|dad|father|daughter|son|colleague|bestie|mate|roommate|cousin|spouse) (?:too|as well|also)\b"
+    r"|\b(?:come|join|joining) (?:too|as well|along|with me)\b|\bcouples?\b(?! ritual)"
 )
 _RELATION = re.compile(
     r"\b(?:my|our|a|your)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|"
     r"daughter|son|colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)\b"
 )
+_EVERY = re.compile(r"\b(?:both|all|every|everything|each)\b(?! (?:day|week|month|the time))|\b(?:bookings|appointments|reservations)\b")
 _SHIFT = re.compile(r"\b(?:the )?day (after|before)\b(?! tomorrow)|\ba day (later|earlier)\b")
 
 
@@ -275,7 +308,7 @@ NOT_NAME_WORDS = frozenset(
     hi hello hey nope nah fine great perfect good works sounds sound right correct then both us we me you our your
     tomorrow today tonight morning afternoon evening noon o'clock oclock pm am works booking appointment
     one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty weeks week months along pregnant
-    expecting looking calling wondering alright yup go ahead cool lovely awesome""".split()  # noqa: SIM905
+    expecting looking calling wondering alright yup go ahead cool lovely awesome just only""".split()  # noqa: SIM905
 )
 _NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-.]*")
 _LABELS = re.compile(r"\b(?:full name|first name|last name|name|e-?mail(?: address)?|mail|phone(?: number)?|mobile(?: number)?|cell(?: number)?|tel|telephone|number)\b\s*(?:is|:|-|=)?", re.I)
@@ -289,13 +322,60 @@ _LEADS = re.compile(
 def name_shape(candidate: str, *, capitals: bool = False) -> str:
     """``candidate`` as a person's name (1-4 words of letters, none a word a request is made of), or ''."""
     words = candidate.split()
-    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) for w in words):
+    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) and len(w.strip(".")) > 1 for w in words):
         return ""
     if any(w.lower().strip(".") in NOT_NAME_WORDS for w in words):
         return ""
     if capitals and not all(w[0].isupper() for w in words):
         return ""
     return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)
+
+
+# Words never part of a person's name, even written with capitals ("Will Booker", "Hope Price" and "Rose Park" are names).
+_NEVER_NAME = frozenset(
+    """the a an i me my you your we us our it this that these those what where when how why who which yes no ok okay
+    please thanks thank hi hello hey sure not and or but with for at on in to of is are am was be do can could would
+    should want need like get have has there here""".split()  # noqa: SIM905
+)
+
+
+def person_name(candidate: str) -> str:
+    """``candidate`` as a name written with capitals (2-4 words), whatever catalog or request words it holds."""
+    words = candidate.split()
+    if not 2 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) and w[0].isupper() for w in words):
+        return ""
+    if any(w.lower().strip(".") in _NEVER_NAME for w in words):
+        return ""
+    return " ".join(words)
+
+
+def whole_name(text: str, *, lower_case: bool = False) -> str:
+    """The name when a message is nothing but a name ("Hope Price", "It's Will Booker", "Sure, Will Cancel").
+
+    ``lower_case``: also "hope price" (the caller checked that no treatment, day or time is named).
+    """
+    rest = _LEADS.sub("", text.strip().strip(" .!")).strip(" .!,")
+    if not rest or "?" in rest:
+        return ""
+    if found := person_name(rest):
+        return found
+    if lower_case and rest == rest.lower():
+        return person_name(" ".join(w.capitalize() for w in rest.split()))
+    return ""
+
+
+def names_in(text: str) -> list[str]:
+    """Every name in a message of details ("Ella Whitman and Joe Whitman", "Amy Chen amy@x.com, and Lucy Chen")."""
+    rest = PHONE.sub(" , ", EMAIL.sub(" , ", text))
+    rest = _LABELS.sub(" , ", rest)
+    capitals = text != text.lower()
+    out = []
+    for segment in re.split(r"[,;.!?()\n/|&+]|\s+and\s+|\s+-\s+", rest):
+        segment = _LEADS.sub("", segment.strip()).strip(" '\"")
+        found = name_shape(segment, capitals=capitals) or person_name(segment)
+        if found and found.casefold() not in {n.casefold() for n in out}:
+            out.append(found)
+    return out
 
 
 def name_in(text: str, *, capitals: bool = False) -> str:
@@ -311,19 +391,29 @@ def name_in(text: str, *, capitals: bool = False) -> str:
 
 _COMPANION = re.compile(
     r"\b(?:my|our)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fianc[eé]e?|sister|brother|mom|mum|mother|dad|father|"
-    r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)"
-    r"(?:'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
+    r"daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest)s?"
+    r"(?: are| 're|'s name is|'s name's|'s name|s name is|'s| is called| is named| is| named| called|:|,| -)?\s+"
     r"|\b(?:her|his|their|the other person'?s?|the second person'?s?|other person'?s?) name(?: is|'s|:)?\s+|\b(?:the other person|the second person) is\s+"
-    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])",
+    r"|\b(?:he|she)(?:'s| is)\s+(?=[A-Z])|\b(?:me|myself)\s*(?:,|\s+and|\s+plus)\s+(?!my\b|our\b|a\b|the\b|i\b)",
     re.I,
+)
+# "Beth Young and I", "… and Joe Whitman": names written with capitals beside the speaker or another name.
+_NAME_AND_ME = re.compile(r"\b([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})\s+and\s+(?:I|me|myself)\b")
+_AND_NAME = re.compile(r"^\s*(?:,\s*)?(?:and|&)\s+([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})")
+
+
+_NOT_COMPANION = frozenset(
+    """around about like maybe ish please also too here there tomorrow today as want wants wanna would need needs
+    get gets getting book books come comes coming join joins joining love loves try tries fancy deserves has have
+    will can could should might is are was wants having getting doing taking""".split()  # noqa: SIM905
 )
 
 
-_NOT_COMPANION = frozenset("around about like maybe ish please also too here there tomorrow today as".split())  # noqa: SIM905
+def companions_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')].
 
-
-def companions_in(text: str) -> list[tuple[str, str]]:
-    """The other people a message names ("my friend is Zoe Park zoe@x.com"): [(name, e-mail or '')]."""
+    Written in lower case, a word of the catalog ("my wife and I want massages") is not a name.
+    """
     out = []
     capitals = text != text.lower()  # written with capitals: a name is written with them too
     for m in _COMPANION.finditer(text):
@@ -335,33 +425,142 @@ def companions_in(text: str) -> list[tuple[str, str]]:
                 break
             if capitals and not bare[0].isupper():
                 break
+            if not capitals and bare.lower() in vocabulary:
+                break
             words.append(bare)
             if word != bare:
                 break
         name = name_shape(" ".join(words))
         if name:
             email = EMAIL.search(tail)
-            near = email and email.start() < len(" ".join(words)) + 4
+            near = email and (email.start() < len(" ".join(words)) + 4 or re.search(
+                r"\b(?:her|his|their)\s+(?:e-?mail|email address)\s*(?:is|:)?\s*$", tail[: email.start()], re.I))
             out.append((name, email.group(0).lower() if near else ""))
-    return out
+            after = tail[tail.find(words[-1]) + len(words[-1]):] if capitals else ""
+            while capitals and (more := _AND_NAME.match(after)) and (extra := name_shape(more.group(1))):
+                out.append((extra, ""))
+                after = after[more.end():]
+    if capitals:
+        for m in _NAME_AND_ME.finditer(text):
+            name = name_shape(m.group(1))
+            if name and name.casefold() not in {n.casefold() for n, _ in out}:
+                out.append((name, ""))
+    seen: set[str] = set()
+    return [(n, e) for n, e in out if not (n.casefold() in seen or seen.add(n.casefold()))]
+
+
+_FOR_ME = re.compile(r"\b(?:for me|for myself|me a|i'?ll have|i'?ll take|i want|i'?d like)\b")
+_FOR_OTHER = re.compile(
+    r"\b(?:for|and)\s+(?:my|our|her|his|him|them)\b|\b(?:she|he|they)(?:'d| would| wants?| will)\b"
+)
+
+
+def _guest_services(corrected: str, found: dict, parse: Parse) -> None:
+    """Two treatments and more than one person: who has which ("deep tissue for me and a swedish for my husband").
+
+    The treatment said nearest "for me" (else the first said) is the speaker's; the others go to the other
+    people in the order said. ``parse.services`` starts with the speaker's.
+    """
+    ids, at = found.get("service", []), found.get("service_at", [])
+    services = [s for s in parse.services if s in ids]
+    if len(services) < 2 or not (parse.companions or (parse.party or 1) > 1) or len(at) != len(ids):
+        return
+    position = dict(zip(ids, at, strict=True))
+    services.sort(key=lambda s: position[s])
+    words = corrected.split()
+    me = [len(corrected[: m.start()].split()) for m in _FOR_ME.finditer(corrected)]
+    others = [len(corrected[: m.start()].split()) for m in _FOR_OTHER.finditer(corrected)]
+    mine = services[0]
+    if me:
+        # the treatment said just before "for me" (or, failing that, just after it)
+        before = [s for s in services if position[s] <= me[0]]
+        mine = before[-1] if before else min(services, key=lambda s: abs(position[s] - me[0]))
+    elif others and position[services[0]] >= others[0] and len(words) > others[0]:
+        mine = services[-1]  # "for my husband a swedish, and a deep tissue for me"
+    parse.services = [mine, *[s for s in parse.services if s != mine]]
+    parse.guest_services = [s for s in services if s != mine]
+
+
+_MY_N = re.compile(
+    r"\b(?:my|our)\s+(two|three|four|five|2|3|4|5)\s+(?:daughters|sons|kids|children|friends|sisters|brothers|girls|boys|"
+    r"colleagues|cousins|girlfriends|bridesmaids|guests|nieces|nephews)\b"
+)
 
 
 def _party(folded: str) -> int | None:
+    if m := _MY_N.search(folded):  # "me and my two daughters": three people
+        count = _PARTY_WORDS[m.group(1)]
+        return count + 1 if re.search(r"\b(?:me|myself|i|us|we)\b", folded) else count
     if m := _PARTY.search(folded):
-        return _PARTY_WORDS.get(m.group(1) or m.group(2))
+        return _PARTY_WORDS.get(m.group(1) or m.group(2) or m.group(3))
     if _PAIR.search(folded):
         return 2
+    if re.search(r"\bfor (?:me|myself)\b", folded) and _RELATION.search(folded):
+        return 2  # "a signature facial for me and a hydrating one for my daughter"
     return None
+
+
+# A message that revises what was asked: "actually …", "no, Wednesday", "make it 4pm", "change the service to …".
+_CORRECTION = re.compile(
+    r"\b(?:actually|instead|rather|i mean|i meant|meant|sorry|oops|wait|hold on|hang on|second thoughts?|changed? (?:my mind|it|that|to|the)|"
+    r"switch|swap|make (?:it|that|this)|(?:can|could) (?:it|we|you) (?:be|do|make|switch|change)|how about|what about|prefer|better|"
+    r"not|scratch that|let'?s do|let'?s go with|go with)\b"
+)
+_LEADING_NO = re.compile(
+    r"^\s*(?:(?:hmm+|um+|uh+|oh|ah|sorry|wait|actually|well|ok|okay)[\s,!.]+)*(?:no|nope|nah)(?:[\s,!.]+(?:no|nope|nah))*\s*[,.!;:\-]+\s*\S", re.I
+)
+_NO_ADDONS = re.compile(
+    r"\b(?:no|without(?: any)?(?: the)?|skip(?: the| all)?|drop(?: the| all)?|remove(?: the| all)?(?: of)?|forget(?: the| all)?|"
+    r"don'?t (?:want|need)(?: the| any)?|none of the|no more)\s+(?:add-?ons?|add ons?|extras?|upgrades?|enhancements?)\b|\bno extras\b"
+)
+_HOURS_WORDS = {"an": 60, "a": 60, "one": 60, "1": 60, "two": 120, "2": 120, "half an": 30, "half": 30}
+_SHIFT_TIME = re.compile(
+    r"\b(?:(?:back|later|push(?:ed)?(?: it)? back|earlier|up|sooner)\s+(?:by\s+)?(half an|an?|one|two|\d{1,3})\s*(hours?|hrs?|minutes?|mins?)"
+    r"|(half an|an?|one|two|\d{1,3})\s*(hours?|hrs?|minutes?|mins?)\s+(later|earlier|back|sooner))\b"
+)
+
+
+def _shift_minutes(folded: str) -> int:
+    """'push it back an hour' -> 60, '30 minutes earlier' -> -30 (0 when no such shift is said)."""
+    m = _SHIFT_TIME.search(folded)
+    if not m:
+        return 0
+    amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    minutes = _HOURS_WORDS.get(amount) if unit.startswith("h") else None
+    if minutes is None:
+        minutes = int(amount) * (60 if unit.startswith("h") else 1) if amount.isdigit() else 60
+    earlier = re.search(r"\b(earlier|sooner|up)\b", m.group(0)) and "back" not in m.group(0)
+    return -minutes if earlier else minutes
+
+
+def _twin_treatments(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
+    """"Swedish with aroma": a second treatment named after "with"/"add" whose name is an add-on's ("aromatherapy") is that add-on."""
+    if len(parse.services) < 2 or not re.search(r"\b(?:with|add|adding|plus|upgrade)\b", corrected) or _RELATION.search(corrected):
+        return  # "a swedish for me and an aromatherapy massage for my wife": two people
+    first = parse.services[0]
+    for other in parse.services[1:]:
+        word = index.services[other].slug.split("-")[0]
+        twins = [a for a in index.addons.values() if a.slug.split("-")[0] == word]
+        if twins and index.services[other].category_id == index.services[first].category_id:
+            found.setdefault("addon", [])
+            for twin in twins:
+                if twin.id not in found["addon"]:
+                    found["addon"].append(twin.id)
+            parse.services = [s for s in parse.services if s != other]
 
 
 def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
     """Add-ons named; a phrase that names both a treatment and an add-on ("hot stones") is the add-on beside another treatment."""
+    _twin_treatments(corrected, found, parse, index)
     addons = found.get("addon", [])
     if not addons:
         return
     shared = set(found.get("shared", []))
     own = [s for s in parse.services if s not in shared]
-    addish = re.search(r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on)\b", corrected)
+    addish = re.search(
+        r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on|"
+        r"without|skip|remove|drop|minus|take off|forget|no)\b", corrected
+    )
     keep = []
     for addon_id in addons:
         twin = [s for s in parse.services if s in shared and addon_id in index.addon_twins.get(s, ())]
@@ -376,20 +575,54 @@ def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -
         parse.addons = keep
 
 
+# "… for Paul Adams", "booked under Ann Lee", "Paul Adams here": the person the booking is for, written with capitals.
+_FOR_NAME = re.compile(r"\b(?:for|under|in the name of)\s+([A-Z][\w'\-]+\s+[A-Z][\w'\-]+)\b|\b([A-Z][\w'\-]+\s+[A-Z][\w'\-]+)\s+here\b")
+
+
+def _is_catalog_phrase(name: str, index: CatalogIndex) -> bool:
+    found = index.find(fold(name))
+    return any(found.get(kind) for kind in ("service", "category", "addon", "technician"))
+
+
+def _without_names(text: str, rest: str, parse: Parse, index: CatalogIndex) -> str:
+    """The folded text without the people's names, so that "Lee Park" is no parking question and "Hope Price" no price one."""
+    if not parse.name:
+        for m in _FOR_NAME.finditer(text):
+            candidate = m.group(1) or m.group(2)
+            found = name_shape(candidate) or person_name(candidate)
+            if found and not _is_catalog_phrase(candidate, index) and candidate.casefold() not in {n.casefold() for n, _ in parse.companions}:
+                parse.name = found
+                break
+    for name in [parse.name, *(n for n, _ in parse.companions)]:
+        if name and not _is_catalog_phrase(name, index):
+            rest = re.sub(rf"\b{re.escape(fold(name))}\b", " ", rest)
+    return rest
+
+
 def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     """Intent and entities of one cleaned message."""
     folded = fold(text)
     parse = Parse(text=text, folded=folded, intent="fallback")
     if _actions(folded, parse, index):
         return parse
+    parse.correction = bool(_CORRECTION.search(folded) or _LEADING_NO.match(text))
     folded = _FILLER.sub("", expand_texting(folded)) or folded
     if m := REFERENCE.search(folded):
         parse.reference = ("CS-" + m.group(1)).upper()
-    elif m := SPOKEN_REFERENCE.search(folded):
+        parse.references = list(dict.fromkeys(("CS-" + r).upper() for r in REFERENCE.findall(folded)))
+    elif (spoken := re.search(r"\bc[\s.\-]*s\b[\s.\-]", folded)) and (m := SPOKEN_REFERENCE.search(_spoken_reference_digits(folded, spoken.start()))):
+        folded = _spoken_reference_digits(folded, spoken.start())
         parse.reference = ("CS-" + re.sub(r"[\s.\-]", "", m.group(1))).upper()
         folded = SPOKEN_REFERENCE.sub(" ", folded)
     rest = _contact(text, folded, parse)
     rest = REFERENCE.sub(" ", rest)
+    parse.companions = companions_in(text, index.vocabulary)
+    if parse.companions and not parse.name and len(parse.companions) == 1 and re.search(
+        rf"\b(?i:me)\s*,\s*(?i:{re.escape(parse.companions[0][0])})\b(?!\s*(?:,|and|&)\s*[A-Z])", text
+    ):
+        parse.name = parse.companions.pop()[0]  # "it's for me, Paul Adams": the speaker's own name
+    parse.companions = [c for c in parse.companions if c[0].casefold() != (parse.name or "").casefold()]
+    rest = _without_names(text, rest, parse, index)
     corrected = correct_typos(rest, index.vocabulary)
     # "same for my partner", "me and my husband": the people, not a treatment ("partner" also names the couples ritual)
     people = _RELATION.sub(" ", corrected) if _RELATION.search(corrected) else corrected
@@ -397,19 +630,26 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     parse.services = found.get("service", [])
     _addons_in(corrected, found, parse, index)
     parse.party = _party(corrected)
-    parse.companions = companions_in(text)
     if parse.companions and not parse.party:
         parse.party = 1 + len(parse.companions)
+    _guest_services(people, found, parse)
     if m := _SHIFT.search(corrected):
         parse.shift_days = 1 if (m.group(1) or m.group(2)) in ("after", "later") else -1
     parse.same_time = bool(re.search(r"\bsame time\b", corrected))
+    parse.every = bool(_EVERY.search(folded))  # before typo correction ("bookings" is not "booking")
     parse.categories = found.get("category", [])
     parse.tiers = found.get("tier", [])
     if re.search(r"\b(with|by|from|see|prefer)\b", corrected) or not parse.name:
         parse.technicians = [t for t in found.get("technician", []) if not _is_contact_name(index.technicians[t], parse.name)]
     parse.duration = _duration(corrected)
-    parse.when = parse_when(corrected, today)
-    words = corrected.split()
+    parse.clear_addons = bool(_NO_ADDONS.search(corrected))
+    parse.shift_minutes = _shift_minutes(folded)  # before typo correction ("later" is not "late")
+    if parse.shift_minutes:
+        parse.duration = None  # "an hour later" moves the time; it is not a 60-minute treatment
+    # "no, Wednesday": a correction (the no answers what was held), not "no Wednesday"
+    when_text = re.sub(r"^(?:(?:no|nope|nah)\s+)+", "", corrected) if _LEADING_NO.match(text) else corrected
+    parse.when = parse_when(when_text, today)
+    words = re.sub(r"\b(?:on )?second thoughts?\b", " ", corrected).split()
     ordinal = next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
     if ordinal is None and (m := re.fullmatch(r"(?:option |number |#)?([1-5])", corrected)):
         ordinal = int(m.group(1)) - 1
