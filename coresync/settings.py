@@ -241,6 +241,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Production hardening (issue 16) ---
+# PRODUCTION=1 selects the production posture: TLS-only cookies, HTTPS redirect, HSTS for a year; each one can
+# still be set explicitly. With PRODUCTION=1 the system checks refuse DEBUG, the development SECRET_KEY, a
+# per-process cache or broker with more than one process and missing webhook secrets (coresync.core.checks).
+PRODUCTION = env_bool("PRODUCTION", False)
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
 # --- REST framework -------------------------------------------------------------
 BOOKING_RATE_LIMIT = env("BOOKING_RATE_LIMIT", "100/hour")
 REST_FRAMEWORK = {
