@@ -3,6 +3,8 @@ gateway's hosted card page. Stripe.js is loaded on the pay page only, and only w
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,6 +37,7 @@ def _pay(request: HttpRequest, booking: Booking) -> HttpResponse:
     })
 
 
+@csp_update(settings.STRIPE_CSP)  # Stripe.js and its frames: on the pay pages only
 def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     """The payment link (e-mails, the account page): a signed token names the booking and its e-mail."""
     found = booking_manage_lookup(token)
@@ -45,6 +48,7 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     return _pay(request, booking)
 
 
+@csp_update(settings.STRIPE_CSP)
 @login_required
 def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
     booking = Booking.objects.select_related("service", "location").filter(reference=reference.upper(), customer=request.user).first()
