@@ -477,3 +477,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Observability (issue 16) ---
+# Every request gets an id (X-Request-ID if the caller sent a sane one), returned in the response and on
+# every log line; LOG_FORMAT=json (the default with PRODUCTION) writes one JSON object per line.
+MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
+LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
