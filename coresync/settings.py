@@ -245,6 +245,46 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Production hardening (issue 16) ---
+# PRODUCTION=1 selects the production posture: TLS-only cookies, HTTPS redirect, HSTS for a year; each one can
+# still be set explicitly. With PRODUCTION=1 the system checks refuse DEBUG, the development SECRET_KEY, a
+# per-process cache or broker with more than one process and missing webhook secrets (coresync.core.checks).
+PRODUCTION = env_bool("PRODUCTION", False)
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts only from our origin (or carrying the per-request nonce,
+# {{ request.csp_nonce }}), never 'unsafe-inline'; Stripe's hosts are added on the pay pages only
+# (coresync.payments.views, csp_update). Style attributes stay allowed (no script runs from them).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+STRIPE_CSP = {"script-src": ["https://js.stripe.com"], "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+              "connect-src": ["https://api.stripe.com"]}  # fmt: skip
+
 # --- REST framework -------------------------------------------------------------
 BOOKING_RATE_LIMIT = env("BOOKING_RATE_LIMIT", "100/hour")
 REST_FRAMEWORK = {
@@ -469,3 +509,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Observability (issue 16) ---
+# Every request gets an id (X-Request-ID if the caller sent a sane one), returned in the response and on
+# every log line; LOG_FORMAT=json (the default with PRODUCTION) writes one JSON object per line.
+MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
+LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

@@ -34,3 +34,35 @@ def check_visibility_timeout(app_configs=None, **kwargs) -> list[Error]:
             id="coresync.E002",
         )
     ]
+
+
+def _production_errors() -> list[tuple[str, str, str]]:
+    """(message, hint, id) for each unsafe setting under ``PRODUCTION=1`` (SPEC §10.6)."""
+    found = []
+    if settings.DEBUG:
+        found.append(("DEBUG is on in production.", "Unset DEBUG (or set DEBUG=0).", "coresync.E010"))
+    if len(settings.SECRET_KEY) < 50 or len(set(settings.SECRET_KEY)) < 5:
+        found.append(("SECRET_KEY is too short or too simple for production.", "Use 50+ random characters.", "coresync.E011"))
+    several = settings.WEB_WORKERS > 1 or settings.WORKER_CONCURRENCY > 1
+    cache_backend = settings.CACHES["default"]["BACKEND"]
+    if several and cache_backend.endswith("LocMemCache"):
+        found.append(("A local-memory cache with more than one process.", "Set REDIS_URL.", "coresync.E012"))
+    if several and settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        found.append(("The file-system Celery broker with more than one process.", "Set REDIS_URL or CELERY_BROKER_URL.", "coresync.E013"))
+    if settings.PAYMENT_PROVIDER == "stripe" and not settings.STRIPE_WEBHOOK_SECRET:
+        found.append(("Stripe is enabled without STRIPE_WEBHOOK_SECRET.", "Copy the endpoint's signing secret (whsec_...).", "coresync.E014"))
+    if settings.ATLAS_API_URL and not settings.ATLAS_WEBHOOK_SECRET:
+        found.append(("Atlas is enabled without ATLAS_WEBHOOK_SECRET.", "Set the shared HMAC secret.", "coresync.E015"))
+    if settings.SENDGRID_API_KEY and not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
+        found.append(("SendGrid is enabled without SENDGRID_WEBHOOK_PUBLIC_KEY.", "Copy the Event Webhook's public key.", "coresync.E016"))
+    if settings.PRICING_SOURCE == "sheets" and not settings.GOOGLE_WEBHOOK_TOKEN:
+        found.append(("Sheets pricing is enabled without GOOGLE_WEBHOOK_TOKEN.", "Set a long random token.", "coresync.E017"))
+    return found
+
+
+@register(Tags.security)
+def check_production(app_configs=None, **kwargs) -> list[Error]:
+    """Under ``PRODUCTION=1`` an unsafe configuration refuses to start (every command runs the checks)."""
+    if not getattr(settings, "PRODUCTION", False):
+        return []
+    return [Error(message, hint=hint, id=check_id) for message, hint, check_id in _production_errors()]

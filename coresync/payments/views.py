@@ -3,6 +3,8 @@ gateway's hosted card page. Stripe.js is loaded on the pay page only, and only w
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -37,6 +39,7 @@ def _pay(request: HttpRequest, booking: Booking) -> HttpResponse:
     })
 
 
+@csp_update(settings.STRIPE_CSP)  # Stripe.js and its frames: on the pay pages only
 def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     """The payment link (e-mails, the account page): a signed token names the booking and its e-mail."""
     found = booking_manage_lookup(token)
@@ -47,6 +50,7 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     return _pay(request, booking)
 
 
+@csp_update(settings.STRIPE_CSP)
 @login_required
 @require_http_methods(["GET", "POST"])
 def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
@@ -67,6 +71,7 @@ def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
     return _pay(request, booking)
 
 
+@csp_update(settings.STRIPE_CSP)  # saving a card runs Stripe.js too
 @login_required
 @require_http_methods(["GET", "POST"])
 def cards_page(request: HttpRequest) -> HttpResponse:
