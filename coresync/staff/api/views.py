@@ -57,7 +57,7 @@ class MeView(TechnicianView):
 
 
 class MyBookingsView(TechnicianView):
-    @extend_schema(summary="Own bookings between two dates (default: today and the next 6 days)", parameters=[s.DateRangeSerializer])
+    @extend_schema(summary="Own bookings between two dates (default: today and the next 6 days)", parameters=[s.DateRangeSerializer], responses={200: dict})
     def get(self, request):
         technician = self.technician(request)
         query = _valid(s.DateRangeSerializer, request.query_params)
@@ -71,7 +71,7 @@ class MyBookingsView(TechnicianView):
 class MyBookingCloseView(TechnicianView):
     outcome = "complete"
 
-    @extend_schema(summary="Mark one of my bookings completed or a no-show", request=None)
+    @extend_schema(summary="Mark one of my bookings completed or a no-show", request=None, responses={200: dict})
     def post(self, request, reference):
         technician = self.technician(request)
         booking = Booking.objects.filter(reference=reference).first()
@@ -85,7 +85,7 @@ class MyBookingCloseView(TechnicianView):
 
 
 class MyWorkLogsView(TechnicianView):
-    @extend_schema(summary="Own hours (this week and the 8 before)", parameters=[s.DateRangeSerializer])
+    @extend_schema(summary="Own hours (this week and the 8 before)", parameters=[s.DateRangeSerializer], responses={200: dict})
     def get(self, request):
         technician = self.technician(request)
         query = _valid(s.DateRangeSerializer, request.query_params)
@@ -112,7 +112,7 @@ class MyWorkLogView(APIView):
     permission_classes = [IsTechnician, IsOwnerOrManager]
     owner_field = "technician.user"
 
-    @extend_schema(summary="Change my pending hours", request=s.WorkLogUpdateSerializer)
+    @extend_schema(summary="Change my pending hours", request=s.WorkLogUpdateSerializer, responses={200: dict})
     def patch(self, request, pk):
         log = WorkLog.objects.select_related("technician__user").filter(pk=pk).first()
         if log is None:
@@ -138,7 +138,7 @@ class MyScheduleView(TechnicianView):
 
 
 class MyTimeOffView(TechnicianView):
-    @extend_schema(summary="Own time off (upcoming)")
+    @extend_schema(summary="Own time off (upcoming)", responses={200: dict})
     def get(self, request):
         technician = self.technician(request)
         rows = TimeOff.objects.filter(technician=technician, ends_at__gte=timezone.now() - timedelta(days=30))
@@ -169,7 +169,7 @@ def _status_filter(request) -> str | None:
 class ManagerWorkLogsView(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(summary="Every technician's hours", parameters=[OpenApiParameter("status", str), s.DateRangeSerializer])
+    @extend_schema(summary="Every technician's hours", parameters=[OpenApiParameter("status", str), s.DateRangeSerializer], responses={200: dict})
     def get(self, request):
         status = _status_filter(request)
         query = _valid(s.DateRangeSerializer, request.query_params)
@@ -187,7 +187,7 @@ class ManagerWorkLogReviewView(APIView):
     permission_classes = [IsManager]
     approve = True
 
-    @extend_schema(summary="Approve or reject a work log (audited)", request=s.ReviewSerializer)
+    @extend_schema(summary="Approve or reject a work log (audited)", request=s.ReviewSerializer, responses={200: dict})
     def post(self, request, pk):
         log = WorkLog.objects.filter(pk=pk).first()
         if log is None:
@@ -201,7 +201,7 @@ class ManagerWorkLogReviewView(APIView):
 class ManagerTimeOffView(APIView):
     permission_classes = [IsManager]
 
-    @extend_schema(summary="Time-off requests", parameters=[OpenApiParameter("status", str)])
+    @extend_schema(summary="Time-off requests", parameters=[OpenApiParameter("status", str)], responses={200: dict})
     def get(self, request):
         status = _status_filter(request)
         rows = TimeOff.objects.select_related("technician").filter(ends_at__gte=timezone.now() - timedelta(days=30))
@@ -214,7 +214,7 @@ class ManagerTimeOffReviewView(APIView):
     permission_classes = [IsManager]
     approve = True
 
-    @extend_schema(summary="Approve (slots vanish at once; 409 bookings_affected) or reject a time off", request=s.ReviewSerializer)
+    @extend_schema(summary="Approve (slots vanish at once; 409 bookings_affected) or reject a time off", request=s.ReviewSerializer, responses={200: dict})
     def post(self, request, pk):
         data = _valid(s.ReviewSerializer, request.data)
         time_off = services.time_off_review(time_off_id=pk, actor=request.user, approve=self.approve, reason=data["reason"])

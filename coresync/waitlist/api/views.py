@@ -7,15 +7,10 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coresync.bookings.api.serializers import GuestSerializer  # one guest shape in the schema
 from coresync.bookings.services import GuestDetails
 from coresync.core.ratelimit import RateThrottle
 from coresync.waitlist import services
-
-
-class GuestSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
-    email = serializers.EmailField()
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
 class JoinSerializer(serializers.Serializer):
