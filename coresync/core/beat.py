@@ -34,8 +34,8 @@ return 0
 class BeatLease:
     """A renewable lease under ``LEASE_KEY``: ``held()`` takes or renews it and says whether this process leads."""
 
-    def __init__(self, client=None, *, seconds: float | None = None, token: str | None = None):
-        self.client = client
+    def __init__(self, client=None, *, seconds: float | None = None, token: str | None = None, key: str = LEASE_KEY):
+        self.client, self.key = client, key
         self.seconds = seconds or settings.BEAT_LEASE_SECONDS
         self.token = token or f"{uuid.uuid4().hex}"
         self.leading: bool | None = None  # unknown until the first look: the first answer is logged either way
@@ -54,9 +54,9 @@ class BeatLease:
             return True
         ttl = int(self.seconds * 1000)
         try:
-            if self.leading and self._extend(keys=[LEASE_KEY], args=[self.token, ttl]):
+            if self.leading and self._extend(keys=[self.key], args=[self.token, ttl]):
                 return True
-            took = bool(self.client.set(LEASE_KEY, self.token, nx=True, px=ttl))
+            took = bool(self.client.set(self.key, self.token, nx=True, px=ttl))
         except Exception as error:  # Redis away: stop sending rather than risk two leaders; the lease expires anyway
             logger.warning("beat lease unavailable (%s): standing by", error)
             took = False
@@ -68,8 +68,8 @@ class BeatLease:
     def release(self) -> None:
         if self.client is not None and self.leading:
             try:
-                if self.client.get(LEASE_KEY) == self.token.encode():
-                    self.client.delete(LEASE_KEY)
+                if self.client.get(self.key) == self.token.encode():
+                    self.client.delete(self.key)
             except Exception:  # noqa: S110 - best effort: the lease expires on its own
                 pass
         self.leading = False
