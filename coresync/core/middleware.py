@@ -26,13 +26,8 @@ def _declared_too_large(request) -> bool:
         return False
 
 
-class RequestSizeLimitMiddleware:
-    """A body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 JSON error, before anything reads it.
-
-    Bodies without a Content-Length are bounded where they are read: the API's
-    JSON parser (``core.parsers.read_limited``) and Django's own ``request.body``
-    (its ``RequestDataTooBig`` becomes the same 413 in ``core.api.bad_request``).
-    """
+class HybridMiddleware:
+    """A middleware that serves sync and async stacks alike: subclasses write ``__call__`` and ``_acall``."""
 
     sync_capable = True
     async_capable = True
@@ -42,6 +37,15 @@ class RequestSizeLimitMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+
+class RequestSizeLimitMiddleware(HybridMiddleware):
+    """A body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 JSON error, before anything reads it.
+
+    Bodies without a Content-Length are bounded where they are read: the API's
+    JSON parser (``core.parsers.read_limited``) and Django's own ``request.body``
+    (its ``RequestDataTooBig`` becomes the same 413 in ``core.api.bad_request``).
+    """
 
     def __call__(self, request):
         if self.is_async:
@@ -56,17 +60,8 @@ class RequestSizeLimitMiddleware:
         return await self.get_response(request)
 
 
-class SnapshotVersionsMiddleware:
+class SnapshotVersionsMiddleware(HybridMiddleware):
     """Each read model's version is read from the cache once per request (``snapshots.versions_memo``)."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
         if self.is_async:

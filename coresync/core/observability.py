@@ -36,7 +36,11 @@ def _incoming_id(request) -> str:
 
 
 class RequestIdMiddleware:
-    """Takes ``X-Request-ID`` (or makes one), returns it in the response and logs the request once it is answered."""
+    """Takes ``X-Request-ID`` (or makes one), returns it in the response and logs the request once it is answered.
+
+    (Not a ``core.middleware.HybridMiddleware``: the logging configuration loads this module before the apps
+    are ready, and that module imports DRF.)
+    """
 
     sync_capable = True
     async_capable = True
