@@ -70,4 +70,4 @@ def test_production_checks(settings):
 
 def test_pay_page_has_no_inline_script():
     template = (BASE_DIR / "coresync/payments/templates/payments/pay.html").read_text()
-    assert "<script>" not in template and "js/pay.js" in template
+    assert "<script>" not in template and "js/stripe-element.js" in template

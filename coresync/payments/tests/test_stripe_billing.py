@@ -131,6 +131,6 @@ def test_the_cards_page_on_stripe_mounts_the_payment_element_for_the_setup_inten
     page = client.post("/payments/cards/", {"consent": "yes"})
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'data-client-secret="seti_1_secret"' in html and "https://js.stripe.com/v3/" in html and "js/card-setup.js" in html
+    assert 'data-client-secret="seti_1_secret"' in html and "https://js.stripe.com/v3/" in html and "js/stripe-element.js" in html and 'data-stripe-confirm="setup"' in html
     (call,) = [c for c in fake.calls if c.request.url.endswith("/v1/setup_intents")]
     assert _form(call)["usage"] == "off_session"
