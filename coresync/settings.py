@@ -263,7 +263,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp 4): scripts only from our origin (or carrying the per-request nonce,
 # {{ request.csp_nonce }}), never 'unsafe-inline'; Stripe's hosts are added on the pay pages only
-# (coresync.payments.views, csp_update). Style attributes stay allowed (no script runs from them).
+# (coresync.payments.views, csp_update). Styles likewise: our stylesheets or a nonced <style>, no style attributes
+# (the manager's e-mail preview alone allows them, coresync.notifications.views: e-mails are styled inline).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
@@ -271,7 +272,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, "'unsafe-inline'"],
+        "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -62,6 +64,7 @@ def sample_email(kind: str):
     return compose(kind, booking, unsubscribe_url=link)
 
 
+@csp_replace({"style-src": [SELF, "'unsafe-inline'"]})  # e-mails are styled inline; this page is the e-mail itself
 def email_preview(request: HttpRequest, kind: str) -> HttpResponse:
     if not _is_manager(request.user):
         return redirect_to_login(request.get_full_path())

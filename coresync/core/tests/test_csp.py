@@ -45,3 +45,36 @@ def test_no_inline_script_or_event_handler_in_any_template():
             if re.search(r"\son[a-z]+\s*=\s*[\"']", text):
                 offenders.append(f"{path}: inline event handler")
     assert not offenders, offenders
+
+
+def _is_email_template(path) -> bool:
+    return "emails" in path.parts  # e-mail clients need inline styles; they are never served under the site's policy
+
+
+def test_no_style_attribute_or_unnonced_style_in_any_page_template():
+    offenders = []
+    for folder in TEMPLATE_DIRS:
+        for path in folder.rglob("*.html"):
+            if _is_email_template(path):
+                continue
+            text = path.read_text()
+            if re.search(r"\sstyle\s*=\s*[\"']", text):
+                offenders.append(f"{path}: style attribute")
+            offenders += [f"{path}: <style> without nonce" for m in re.finditer(r"<style(?P<attrs>[^>]*)>", text) if "nonce" not in m["attrs"]]
+    assert not offenders, offenders
+
+
+@pytest.mark.django_db
+def test_styles_are_never_unsafe_inline_except_in_the_managers_email_preview(django_user_model):
+    for path in ("/", "/accounts/login/", "/payments/bookings/CS-ABC123/pay/"):
+        assert "unsafe-inline" not in Client().get(path)["Content-Security-Policy"], path
+    manager = django_user_model.objects.create_user(email="preview-manager@example.com", password="x" * 12, is_staff=True)
+    client = Client()
+    client.force_login(manager)
+    preview = client.get("/manager/emails/preview/booking_confirmation/")
+    assert preview.status_code == 200 and 'style="' in preview.content.decode()
+    assert _policy(preview)["style-src"] == "style-src 'self' 'unsafe-inline'"
+    assert "unsafe-inline" not in _policy(preview)["script-src"]
+    index = client.get("/manager/emails/preview/")  # a nonced <style>: the page is styled under the strict policy
+    nonce = re.search(r'<style nonce="([^"]+)"', index.content.decode())[1]
+    assert f"'nonce-{nonce}'" in _policy(index)["style-src"]
