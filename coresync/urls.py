@@ -1,3 +1,5 @@
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -22,7 +24,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI inserts its own <style> elements: this page alone allows inline styles (scripts stay strict).
+    path("api/docs/", csp_replace({"style-src": [SELF, "'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="swagger-ui"),
     path("", include("coresync.notifications.urls")),
     path("", include("coresync.payments.urls")),
     path("", include("coresync.calendars.urls")),
