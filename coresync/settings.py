@@ -497,6 +497,9 @@ READYZ_PROVIDER_CHECKS = ["coresync.accounting.providers.accounting_readiness"]
 
 # --- Processes started by `make run` (manage.py runall) ---------------------------
 # WEB_HOST / WEB_PORT are read at the top (SITE_URL and the CSRF origins follow them).
+# Threads per web process serving HTTP requests at once (coresync.core.asgi_http); each holds a pooled
+# database connection while it runs, so keep it below DB_POOL_MAX.
+ASGI_THREADS = env_int("ASGI_THREADS", 8)
 WEB_WORKERS = env_int("WEB_WORKERS", 1)  # >1 needs REDIS_URL: local-memory cache and channel layer are per process
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2)
 
