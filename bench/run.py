@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --quick    # one run per figure, shorter loads (about 4 minutes)
     .venv/bin/python bench/run.py --no-write # measure and print, leave docs/benchmarks.md alone
     .venv/bin/python bench/run.py --render-only  # re-render docs/benchmarks.md from var/bench-results.json
+    .venv/bin/python bench/run.py --only s3,s5   # just those scenarios on spa-5k (3 runs each), printed, nothing written
 
 What it does, in order:
  1. starts PostgreSQL and Redis if they are down; drops and recreates the
@@ -584,6 +585,9 @@ def main() -> None:
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite docs/benchmarks.md from var/bench-results.json without measuring"
     )
+    parser.add_argument(
+        "--only", default="", metavar="S3,S5", help="run just these of s3, s4, s5 on spa-5k and print them (no file written)"
+    )
     args = parser.parse_args()
     from bench import report
     from bench.engine import run_s7
@@ -601,6 +605,8 @@ def main() -> None:
 
     if not shutil.which("pg_isready"):
         raise SystemExit("PostgreSQL client tools are not installed")
+    if args.only:
+        return only(args)
     bench = Bench(args.quick, args.wait_quiet)
     results = bench.results
     results["quick"] = args.quick
@@ -666,6 +672,32 @@ def main() -> None:
         REPORT.parent.mkdir(exist_ok=True)
         REPORT.write_text(text)
         say(f"wrote {REPORT.relative_to(ROOT)} (raw figures in var/bench-results.json)")
+
+
+def only(args) -> None:
+    """Some scenarios alone, for quiet re-runs of the ones near their targets (``--only s3,s5``)."""
+    wanted = {name.strip().lower() for name in args.only.split(",") if name.strip()}
+    bench = Bench(args.quick, args.wait_quiet)
+    ensure_services()
+    recreate_database()
+    bench.token = dataset("catalog")
+    dataset("bookings", "5000")
+    try:
+        bench.server.start()
+        warm_paths(bench)
+        if "s4" in wanted:
+            bench.progress("S4: one booking on a free slot, c=1")
+            bench.measure("S4", "s4", 1, bench.seconds(12, 6), params_for_run=bench.s4_params)
+        if "s3" in wanted:
+            bench.floors(50)
+            bench.progress("S3: booking contention, 50 clients, 70% at 5 contested slots")
+            bench.measure("S3", "s3", 50, bench.seconds(20, 10), params_for_run=bench.s3_params)
+        if "s5" in wanted:
+            bench.progress("S5: chat turn over WebSocket, 1 and 20 sessions x 30 turns (bench/s5_chat_ws.py)")
+            bench.results["s5"] = run_s5(bench)
+    finally:
+        bench.server.stop()
+    print(json.dumps({k: v for k, v in bench.results.items() if k != "runs"}, indent=1, default=str))
 
 
 def booking_counts() -> dict:
