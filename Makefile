@@ -56,8 +56,9 @@ test-fast: install
 
 # Two web processes, two workers and two beats behind HAProxy on one PostgreSQL + Redis: drives bookings and a
 # chat through the balancer, restarts a web process and kills the leading beat, checks 0 overlaps and 0 lost e-mails.
+BROKER ?= redis
 scaleout: install
-	$(BIN)/python deploy/scaleout.py
+	$(BIN)/python deploy/scaleout.py --broker $(BROKER)
 
 lint: install
 	$(BIN)/ruff check .

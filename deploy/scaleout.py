@@ -1,6 +1,7 @@
 """Scale-out, shown working on one machine: two web processes, two Celery workers and two beats behind HAProxy.
 
     make scaleout                      # or: .venv/bin/python deploy/scaleout.py [--bookings 400] [--clients 16]
+    make scaleout BROKER=rabbitmq      # the same with RabbitMQ as Celery's broker (RABBITMQ_URL, default guest@127.0.0.1)
 
 Everything shares one PostgreSQL and one Redis, as it would across machines
 (docs/operations.md, "Scale-out"). The script recreates the database
@@ -346,12 +347,39 @@ def confirmations(references: list[str]) -> dict:
             "more_than_one": sum(v for k, v in counts.items() if k > 1), "mail_files": mail_files}  # fmt: skip
 
 
+def ensure_rabbitmq() -> str:
+    """RabbitMQ's URL (``RABBITMQ_URL``), starting the local server if nothing answers on its port."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    address = (urlparse(url).hostname or "127.0.0.1", urlparse(url).port or 5672)
+
+    def answers() -> bool:
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            return probe.connect_ex(address) == 0
+
+    if not answers():
+        say("RabbitMQ is down: starting it (rabbitmq-server -detached)")
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)
+        for _ in range(60):
+            if answers():
+                break
+            time.sleep(1)
+    say(f"Celery's broker: RabbitMQ at {address[0]}:{address[1]}")
+    return url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bookings", type=int, default=400)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="leave everything running after the checks (Ctrl-C stops)")
+    parser.add_argument("--broker", choices=("redis", "rabbitmq"), default="redis", help="Celery's broker (Redis stays the cache)")
     args = parser.parse_args()
+    if args.broker == "rabbitmq":
+        os.environ["CELERY_BROKER_URL"] = ensure_rabbitmq()
     processes = Processes()
     checks: dict[str, bool] = {}
     try:
@@ -376,6 +404,9 @@ def main() -> int:
         say(f"  outbox {drained}; overlapping pairs {pairs}; confirmations {mails}")
         checks["outbox drained, 0 dead letters"] = drained["pending"] == 0 and drained["dead"] == 0
         checks["0 overlapping bookings"] = pairs == 0
+        broker = "amqp://" if args.broker == "rabbitmq" else "redis://"
+        checks[f"both workers took their jobs from {args.broker}"] = all(
+            f"Connected to {broker}" in processes.log(name) for name in ("worker1", "worker2"))  # fmt: skip
         checks["exactly one confirmation e-mail per booking"] = (
             mails["bookings"] == len(booked["references"]) == mails["with_exactly_one"] and mails["mail_files"] >= mails["bookings"]
         )
