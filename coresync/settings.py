@@ -436,7 +436,12 @@ DEFAULT_TAX_RATE = Decimal("8.875")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- AI concierge (coresync.ai_agent) ---------------------------------------------
-AI_CONCIERGE_ENABLED = env_bool("AI_CONCIERGE_ENABLED", True)
+# Feature flag (docs/operations.md "Feature flags"): CONCIERGE_ENABLED=0 switches the concierge off on every door
+# (WebSocket, HTTP twin, Atlas phone webhook answer with the front desk's number; the site hides the chat). Read at
+# request time, so a restart with a new value (or override_settings in tests) takes effect without a deploy.
+# AI_CONCIERGE_ENABLED is the older name, still honoured.
+CONCIERGE_ENABLED = env_bool("CONCIERGE_ENABLED", env_bool("AI_CONCIERGE_ENABLED", True))
+AI_CONCIERGE_ENABLED = env_bool("AI_CONCIERGE_ENABLED", CONCIERGE_ENABLED)
 AI_ENGINE = env("AI_ENGINE", "rules")  # rules | llm (the rules engine stays the fallback)
 AI_SESSION_TTL = env_int("AI_SESSION_TTL", 1800)
 AI_MAX_MESSAGE_CHARS = env_int("AI_MAX_MESSAGE_CHARS", 2000)

@@ -14,6 +14,7 @@ from ..models import Conversation
 from ..ratelimit import ChatIPThrottle, chat_allowed
 from ..selectors import conversations_for_manager
 from ..services import chat_history, chat_turn
+from ..unavailable import chat_error_body, concierge_enabled
 from .serializers import ChatRequestSerializer, ConversationReplaySerializer, ConversationSerializer
 
 
@@ -21,6 +22,7 @@ class ChatView(APIView):
     """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``.
 
     ``GET /api/v1/chat/?session_id=`` → the session's history (what the WebSocket's ``resume`` frame answers).
+    With ``CONCIERGE_ENABLED=0`` a POST is a 503 ``concierge_unavailable`` error naming the front desk's phone.
     """
 
     permission_classes = [permissions.AllowAny]  # guests chat too
@@ -28,6 +30,8 @@ class ChatView(APIView):
 
     @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])
     def post(self, request):
+        if not concierge_enabled():
+            return Response(chat_error_body(), status=503, headers={"Retry-After": "3600"})
         serializer = ChatRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session_id = serializer.validated_data.get("session_id")
