@@ -44,7 +44,9 @@ async def _websocket_chat_answers_unavailable():
     from coresync.asgi import application
 
     with override_settings(CONCIERGE_ENABLED=False):
-        communicator = WebsocketCommunicator(application, "/ws/ai-chat/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")])
+        communicator = WebsocketCommunicator(
+            application, "/ws/ai-chat/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")]
+        )
         connected, _ = await communicator.connect()
         assert connected
         assert (await communicator.receive_json_from())["type"] == "session"
@@ -91,8 +93,10 @@ def test_the_site_hides_the_chat_widget(client, demo_spa, path):
     assert "data-chat " in on and "ai-chat-websocket.js" in on and "data-concierge-off" not in on
 
 
-@pytest.mark.parametrize(("env", "expected"), [({}, "True True"), ({"CONCIERGE_ENABLED": "0"}, "False False"),
-                                               ({"AI_CONCIERGE_ENABLED": "0"}, "False False")])  # the older name still works
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "True True"), ({"CONCIERGE_ENABLED": "0"}, "False False"), ({"AI_CONCIERGE_ENABLED": "0"}, "False False")],
+)  # the older name still works
 def test_the_flag_is_read_from_the_environment(env, expected):
     import os
     import subprocess
