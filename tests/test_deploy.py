@@ -337,3 +337,38 @@ def test_the_backup_scripts_refuse_bad_arguments(tmp_path):
         assert done.returncode in (64, 66) and done.stderr, (script, args, done.stdout)
     assert shlex.split("deploy/backup.sh")  # the documented command names exist
     assert all((ROOT / "deploy" / name).stat().st_mode & 0o111 for name in ("backup.sh", "restore.sh", "entrypoint.sh"))
+
+
+@pytest.mark.slow
+def test_the_dockerfile_collectstatic_step_needs_no_database_or_secret(tmp_path):
+    """The image's build step, as the Dockerfile writes it: a throwaway key and SQLite, hashed files out."""
+    text = (ROOT / "Dockerfile").read_text()
+    step = re.search(r"RUN (SECRET_KEY=\S+) (DATABASE_URL=\S+) \\\s+python (manage\.py collectstatic[^\\\n]*)", text)
+    assert step, "the Dockerfile's collectstatic step changed shape"
+    env = dict(pair.split("=", 1) for pair in step.groups()[:2])
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'build.sqlite3'}"  # the image's /tmp, here
+    args = shlex.split(step.group(3))
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "CORESYNC_VAR_DIR": str(tmp_path / "var"),
+                               "STATIC_ROOT": str(tmp_path / "static"), **env})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "static" / "staticfiles.json").exists() and list((tmp_path / "static" / "css").glob("ai-chat.*.css.gz"))
+
+
+def test_a_rotated_secret_key_keeps_links_already_sent_working(tmp_path):
+    from coresync.core.links import booking_manage_lookup, booking_manage_token
+    from coresync.notifications.unsubscribe import unsubscribe_target, unsubscribe_token
+
+    old, new = "old-" + secrets.token_urlsafe(50), "new-" + secrets.token_urlsafe(50)
+    with override_settings(SECRET_KEY=old):
+        manage = booking_manage_token(reference="CS-7KQ2M9", email="ann@example.com")
+        unsubscribe = unsubscribe_token(email="ann@example.com")
+    with override_settings(SECRET_KEY=new, SECRET_KEY_FALLBACKS=[old]):
+        assert booking_manage_lookup(manage) == ("CS-7KQ2M9", "ann@example.com")
+        assert unsubscribe_target(unsubscribe) == {"e": "ann@example.com"}
+    with override_settings(SECRET_KEY=new, SECRET_KEY_FALLBACKS=[]):  # the fallback removed: old links stop working
+        assert booking_manage_lookup(manage) is None and unsubscribe_target(unsubscribe) is None
+    code = "import coresync.settings as s; print(s.SECRET_KEY_FALLBACKS)"
+    env = {"PATH": os.environ["PATH"], "SECRET_KEY_FALLBACKS": "b-key, a-key", "CORESYNC_VAR_DIR": str(tmp_path)}
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "['b-key', 'a-key']"
