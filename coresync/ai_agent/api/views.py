@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
 from rest_framework.exceptions import Throttled
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from coresync.core.schema import ErrorSerializer
 
 from ..models import Conversation
 from ..ratelimit import ChatIPThrottle, chat_allowed
@@ -28,7 +30,18 @@ class ChatView(APIView):
     permission_classes = [permissions.AllowAny]  # guests chat too
     throttle_classes = [ChatIPThrottle]
 
-    @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])
+    @extend_schema(
+        request=ChatRequestSerializer,
+        responses={
+            200: dict,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="The concierge is switched off (`CONCIERGE_ENABLED=0`): `concierge_unavailable`, "
+                "with `handoff: {reason, phone}` naming the front desk to call.",
+            ),
+        },
+        tags=["concierge"],
+    )
     def post(self, request):
         if not concierge_enabled():
             return Response(chat_error_body(), status=503, headers={"Retry-After": "3600"})

@@ -89,6 +89,7 @@ def test_the_site_hides_the_chat_widget(client, demo_spa, path):
     html = off.content.decode()
     assert "data-chat " not in html and "data-chat\n" not in html and "ai-chat-websocket.js" not in html
     assert "data-concierge-off" in html and DESK in html and 'id="concierge"' in html  # the page's #concierge links still land
+    assert 'site-header__cta" href="/contact/"' in html  # the header's "Book" goes to the front desk's page
     on = client.get(path).content.decode()
     assert "data-chat " in on and "ai-chat-websocket.js" in on and "data-concierge-off" not in on
 
