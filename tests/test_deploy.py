@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -372,3 +373,52 @@ def test_a_rotated_secret_key_keeps_links_already_sent_working(tmp_path):
     env = {"PATH": os.environ["PATH"], "SECRET_KEY_FALLBACKS": "b-key, a-key", "CORESYNC_VAR_DIR": str(tmp_path)}
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "['b-key', 'a-key']"
+
+
+def test_the_web_role_serves_with_several_workers(tmp_path):
+    """``entrypoint.sh web`` exactly as Render and the image run it: uvicorn's flags are valid and /healthz answers."""
+    import urllib.request
+
+    port = 8440 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0) % 10  # this branch's ports
+    env = {"PORT": str(port), "BIND_HOST": "127.0.0.1", "WEB_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m")}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    clean = {k: v for k, v in os.environ.items() if k not in ("PRODUCTION",)}
+    server = subprocess.Popen(["sh", str(ENTRYPOINT), "web"], cwd=ROOT, env={**clean, "PATH": path, "CORESYNC_VAR_DIR": str(tmp_path), **env},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    try:
+        deadline, status = time.monotonic() + 90, None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "10.0.0.9"})
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    status = response.status
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, server.stdout.read() if server.poll() is not None else "no answer"
+    finally:
+        os.killpg(server.pid, 15)
+        output = server.communicate(timeout=30)[0]
+    assert output.count("Started server process") == 2, output  # WEB_WORKERS processes
+
+
+def test_the_compose_environment_passes_check_deploy(compose, tmp_path):
+    """The web container's environment, ``.env`` filled in as compose.env.example asks, defaults as written."""
+    from cryptography.fernet import Fernet
+
+    answers = {"POSTGRES_PASSWORD": "pw", "SECRET_KEY": secrets.token_urlsafe(50), "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+               "FIELD_INDEX_KEY": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "spa.example.com"}  # fmt: skip
+
+    def resolve(value: str) -> str:
+        def one(match):
+            name, op, rest = match.group(1), match.group(2), match.group(3)
+            return answers[name] if op == ":?" else answers.get(name, rest)
+
+        return re.sub(r"\$\{([A-Z_]+)(:-|:\?)([^}]*)\}", one, str(value))
+
+    env = {key: resolve(value) for key, value in compose["services"]["web"]["environment"].items()}
+    assert env["DATABASE_URL"] == "postgres://coresync:pw@postgres:5432/coresync" and env["PRODUCTION"] == "1"
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env={**clean, **env, "CORESYNC_VAR_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
