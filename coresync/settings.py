@@ -437,7 +437,12 @@ DEFAULT_TAX_RATE = Decimal("8.875")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- AI concierge (coresync.ai_agent) ---------------------------------------------
-AI_CONCIERGE_ENABLED = env_bool("AI_CONCIERGE_ENABLED", True)
+# Feature flag (docs/operations.md "Feature flags"): CONCIERGE_ENABLED=0 switches the concierge off on every door
+# (WebSocket, HTTP twin, Atlas phone webhook answer with the front desk's number; the site hides the chat). Read at
+# request time, so a restart with a new value (or override_settings in tests) takes effect without a deploy.
+# AI_CONCIERGE_ENABLED is the older name, still honoured.
+CONCIERGE_ENABLED = env_bool("CONCIERGE_ENABLED", env_bool("AI_CONCIERGE_ENABLED", True))
+AI_CONCIERGE_ENABLED = env_bool("AI_CONCIERGE_ENABLED", CONCIERGE_ENABLED)
 AI_ENGINE = env("AI_ENGINE", "rules")  # rules | llm (the rules engine stays the fallback)
 AI_SESSION_TTL = env_int("AI_SESSION_TTL", 1800)
 AI_MAX_MESSAGE_CHARS = env_int("AI_MAX_MESSAGE_CHARS", 2000)
@@ -521,3 +526,20 @@ MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
 LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# --- Deploy (issue 16; render.yaml, Dockerfile, docs/operations.md "Deploying") ---
+# Rotating SECRET_KEY: the new key signs, the old ones (newest first) still verify sessions, reset and manage links.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# On Render the service's public host name is given by the platform: allowed, trusted for CSRF and (unless
+# SITE_URL is set) the address used in links, so a first deploy works before a custom domain is added.
+RENDER_EXTERNAL_HOSTNAME = env("RENDER_EXTERNAL_HOSTNAME")
+if RENDER_EXTERNAL_HOSTNAME:
+    ALLOWED_HOSTS = list(dict.fromkeys([*ALLOWED_HOSTS, RENDER_EXTERNAL_HOSTNAME]))
+    CSRF_TRUSTED_ORIGINS = list(dict.fromkeys([*CSRF_TRUSTED_ORIGINS, f"https://{RENDER_EXTERNAL_HOSTNAME}"]))
+    if not env("SITE_URL"):
+        SITE_URL = f"https://{RENDER_EXTERNAL_HOSTNAME}"
+# Health probes (Render's, Docker's, the load balancer's) speak plain HTTP from inside, with a Host of their own:
+# /healthz is answered before host validation (CommonMiddleware; coresync.core.probes), after the request id
+# and security headers; neither it nor /readyz is redirected to HTTPS.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "coresync.core.probes.LivenessProbeMiddleware")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

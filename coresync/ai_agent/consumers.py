@@ -11,6 +11,8 @@ the same conversation while the session lives (``AI_SESSION_TTL``). A page that
 opens mid-conversation sends ``{"type": "resume", "session_id"}`` first and gets
 ``{"type": "history", "session_id", "messages": [{"role", "text", "cards"?, "actions"?}], "state"}``
 (empty when the session is unknown, expired or someone else's).
+With ``CONCIERGE_ENABLED=0`` every message is answered with
+``{"type": "error", "error": {"code": "concierge_unavailable", ...}, "handoff": {"reason", "phone"}}``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from coresync.core.ratelimit import client_ip_from_scope
 from .ratelimit import chat_allowed
 from .services import chat_history, chat_turn
 from .state import state_load, valid_session_id
+from .unavailable import chat_error_body, concierge_enabled
 
 logger = logging.getLogger("coresync.ai_agent")
 
@@ -79,6 +82,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "resume":
             await self._resume(content.get("session_id"))
+            return
+        if not concierge_enabled():
+            await self._error(await database_sync_to_async(chat_error_body, thread_sensitive=False)())
             return
         if not isinstance(content, dict) or not isinstance(content.get("message", ""), str):
             await self._error(error_body("validation_error", "Send {\"message\": \"...\"}.", {"message": ["Must be a string."]}))

@@ -29,6 +29,7 @@ from coresync.core.transactions import delay_on_commit
 
 from ..models import AtlasLog
 from ..services import MessageTooLong, caller_session, chat_turn
+from ..unavailable import concierge_enabled, front_desk_phone, phone_text
 
 logger = logging.getLogger("coresync.ai_agent.atlas")
 EVENT_TYPES = ("call.started", "message", "call.ended")
@@ -188,6 +189,13 @@ def _dispatch(log: AtlasLog, event: dict) -> JsonResponse:
         return JsonResponse({"status": "accepted", "call_id": call_id})
     if kind not in ("message", "call.started"):
         return JsonResponse({"status": "ignored", "call_id": call_id})
+    if not concierge_enabled():
+        # Switched off (CONCIERGE_ENABLED=0): the event is verified and stored like any other, the caller hears
+        # the front desk's number and that we will call back (the stored event has their number for that).
+        reply = phone_text(front_desk_phone())
+        logger.warning("Atlas %s while the concierge is off: call %s is owed a call back", kind, call_id)
+        AtlasLog.objects.filter(pk=log.pk).update(reply=reply)
+        return JsonResponse({"reply": reply, "call_id": call_id, "handoff": True})
     session_id, user = caller_session(call_id=call_id, caller_phone=event.get("from") or "")
     text = event.get("text") or ("hello" if kind == "call.started" else "")
     try:

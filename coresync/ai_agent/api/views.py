@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
 from rest_framework.exceptions import Throttled
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coresync.core.schema import ErrorSerializer
+
 from ..models import Conversation
 from ..ratelimit import ChatIPThrottle, chat_allowed
 from ..selectors import conversations_for_manager
 from ..services import chat_history, chat_turn
+from ..unavailable import chat_error_body, concierge_enabled
 from .serializers import ChatRequestSerializer, ConversationReplaySerializer, ConversationSerializer
 
 
@@ -21,13 +24,27 @@ class ChatView(APIView):
     """``POST /api/v1/chat/``: ``{"session_id"?, "message"}`` → ``{"session_id", "messages", "state"}``.
 
     ``GET /api/v1/chat/?session_id=`` → the session's history (what the WebSocket's ``resume`` frame answers).
+    With ``CONCIERGE_ENABLED=0`` a POST is a 503 ``concierge_unavailable`` error naming the front desk's phone.
     """
 
     permission_classes = [permissions.AllowAny]  # guests chat too
     throttle_classes = [ChatIPThrottle]
 
-    @extend_schema(request=ChatRequestSerializer, responses={200: dict}, tags=["concierge"])
+    @extend_schema(
+        request=ChatRequestSerializer,
+        responses={
+            200: dict,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="The concierge is switched off (`CONCIERGE_ENABLED=0`): `concierge_unavailable`, "
+                "with `handoff: {reason, phone}` naming the front desk to call.",
+            ),
+        },
+        tags=["concierge"],
+    )
     def post(self, request):
+        if not concierge_enabled():
+            return Response(chat_error_body(), status=503, headers={"Retry-After": "3600"})
         serializer = ChatRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session_id = serializer.validated_data.get("session_id")

@@ -2,6 +2,7 @@
 
 ``{% picture %}``: one ``<picture>`` with AVIF/WebP ``srcset``, intrinsic size and lazy loading.
 ``{% site_location as loc %}``: the spa's address, phone and hours for the footer of every page.
+``{% concierge_enabled as on %}``: the ``CONCIERGE_ENABLED`` feature flag, read per request (the chat is hidden when off).
 Filters ``money``, ``saving``, ``time12``, ``longdate``, ``shortdate`` and ``when`` write money and
 times exactly as the chat and the e-mails do: they call ``coresync.core.formatting``.
 """
@@ -12,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
@@ -64,6 +66,12 @@ def minutes(value: int) -> str:
 def site_location_tag():
     """The location shown in the footer (from the cached site snapshot, or one query when it is cold)."""
     return site_location()
+
+
+@register.simple_tag(name="concierge_enabled")
+def concierge_enabled_tag() -> bool:
+    """``CONCIERGE_ENABLED``, read when the page renders (so ``override_settings`` and a restart both apply)."""
+    return bool(getattr(settings, "CONCIERGE_ENABLED", True))
 
 
 @register.filter
