@@ -1,9 +1,11 @@
 """Sentry (issue 16): errors of web and workers, with no customer's personal data in them.
 
-``sentry_init`` is called by settings when ``SENTRY_DSN`` is set. ``send_default_pii`` stays off (no
-cookies, user, IP), Sentry's own scrubber removes secrets by key, and ``scrub_event`` (``before_send``,
+``sentry_init`` is called by settings when ``SENTRY_DSN`` is set. Nothing personal is collected by
+default: ``send_default_pii`` is off (sentry-sdk 2.75 deprecates the flag in favour of ``data_collection``,
+given here explicitly: no user, no cookies, no IP or forwarding headers, no SQL parameters, no queue
+payloads; with it Sentry's own EventScrubber is off), and ``scrub_event`` (``before_send``,
 ``before_send_transaction``, ``before_breadcrumb``) removes what could still carry a customer: values under
-name-like keys, anything that looks like an e-mail address, a phone or a card number, the Authorization,
+name-like keys, secrets under keys naming one (password, token, secret, …), anything that looks like an e-mail address, a phone or a card number, the Authorization,
 Cookie and webhook signature headers. Every event is tagged with the request id of the work it came from.
 """
 
@@ -28,6 +30,9 @@ SECRET_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cookie", "set-cookie", "stripe-signature", "x-twilio-signature",
     "x-atlas-signature", "x-goog-channel-token", "x-twilio-email-event-webhook-signature", "x-csrftoken",
 })
+# A key containing one of these names a secret (Sentry's own denylist, by substring).
+SECRET_TERMS = ("password", "passwd", "secret", "token", "auth", "session", "csrf", "xsrf", "credential", "api_key",
+                "apikey", "private_key", "signature", "jwt", "bearer", "cookie")
 # Structural parts of an event that never hold request data and must stay as they are.
 _KEEP = frozenset({"event_id", "timestamp", "start_timestamp", "platform", "sdk", "modules", "release", "environment",
                    "level", "logger", "server_name", "tags", "filename", "abs_path", "module", "function", "lineno",
@@ -56,7 +61,7 @@ def scrub(value, pii_keys: frozenset = PII_KEYS):
         out = {}
         for k, v in value.items():
             nk = _normal_key(k)
-            if str(k).lower() in SECRET_HEADERS or nk in pii_keys or nk.replace("_", "-") in SECRET_HEADERS:
+            if nk in pii_keys or nk.replace("_", "-") in SECRET_HEADERS or any(term in nk for term in SECRET_TERMS):
                 out[k] = FILTERED if v not in (None, "", [], {}) else v
             elif str(k) in _KEEP:
                 out[k] = v
@@ -94,17 +99,28 @@ def scrub_breadcrumb(crumb: dict, hint: dict | None = None) -> dict:
     return scrub(crumb)
 
 
+# What the SDK collects by itself: the equivalent of send_default_pii=False, minus cookies, SQL and queue data.
+DATA_COLLECTION = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+    "http_headers": {"request": {"mode": "denylist", "terms": ["forwarded", "-ip", "remote-", "via", "-user", "signature",
+                                                                "cookie", "channel-token"]}},
+    "url_query_params": {"mode": "denylist", "terms": ["email", "phone", "name", "token", "signature"]},
+    "database_query_data": False,
+    "queues": False,
+    "gen_ai": {"inputs": False, "outputs": False},
+}
+
+
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0, **options) -> None:
     """Start Sentry for Django and Celery (``options`` for tests: ``transport``)."""
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
-    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 
     sentry_sdk.init(
-        dsn=dsn, environment=environment, traces_sample_rate=traces_sample_rate, send_default_pii=False,
+        dsn=dsn, environment=environment, traces_sample_rate=traces_sample_rate, data_collection=DATA_COLLECTION,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        event_scrubber=EventScrubber(denylist=[*DEFAULT_DENYLIST, "signature", "stripe_signature"], recursive=True),
         before_send=scrub_event, before_send_transaction=scrub_event, before_breadcrumb=scrub_breadcrumb,
         **options,
     )
