@@ -41,13 +41,21 @@ def route_name(request) -> str:
     return match.view_name or match.route or "unnamed"
 
 
+# (route, method, status) → the labelled counter and histogram: ``labels()`` validates and locks on every
+# call; the children are looked up once per combination (bounded: routes × methods × statuses).
+_children: dict[tuple[str, str, int], tuple] = {}
+
+
 def request_observed(request, status: int, seconds: float) -> None:
     """Count one answered request (called by ``RequestIdMiddleware``; never raises into the response)."""
     try:
-        route = route_name(request)
         method = request.method if request.method in _METHODS else "other"
-        REQUESTS.labels(route, method, str(status)).inc()
-        LATENCY.labels(route, method).observe(seconds)
+        key = (route_name(request), method, status)
+        children = _children.get(key)
+        if children is None:
+            children = _children[key] = (REQUESTS.labels(key[0], method, str(status)), LATENCY.labels(key[0], method))
+        children[0].inc()
+        children[1].observe(seconds)
     except Exception:  # metrics never break a request
         logger.debug("request metric not recorded", exc_info=True)
 
