@@ -517,11 +517,14 @@ MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
 LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING too: the same JSON lines, with the task's request id
 # Prometheus scrape at /metrics: 404 while METRICS_TOKEN is empty, else `Authorization: Bearer <token>`.
 # PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself at import; runall sets it) sums the counters
 # of every web and worker process; the gauges below are read from the database at scrape time.
 METRICS_TOKEN = env("METRICS_TOKEN")
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)  # prometheus-client writes there at the first count
 METRICS_COLLECTORS = ["coresync.bookings.health.bookings_metrics", "coresync.outbox.health.outbox_metrics",
                       "coresync.notifications.health.email_metrics"]
 # Sentry: off while SENTRY_DSN is empty; no PII sent (send_default_pii off, and a scrubber for what slips in).
