@@ -11,6 +11,8 @@ from importlib import import_module
 
 from celery import Celery
 
+from coresync.core import observability  # noqa: F401  (the request id in task headers; task outcome metrics)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coresync.settings")
 
 app = Celery("coresync")

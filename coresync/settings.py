@@ -543,3 +543,25 @@ if RENDER_EXTERNAL_HOSTNAME:
 # and security headers; neither it nor /readyz is redirected to HTTPS.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "coresync.core.probes.LivenessProbeMiddleware")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING too: the same JSON lines, with the task's request id
+# Prometheus scrape at /metrics: 404 while METRICS_TOKEN is empty, else `Authorization: Bearer <token>`.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself at import; runall sets it) sums the counters
+# of every web and worker process; the gauges below are read from the database at scrape time.
+METRICS_TOKEN = env("METRICS_TOKEN")
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)  # prometheus-client writes there at the first count
+METRICS_COLLECTORS = ["coresync.bookings.health.bookings_metrics", "coresync.outbox.health.outbox_metrics",
+                      "coresync.notifications.health.email_metrics"]
+# Sentry: off while SENTRY_DSN is empty; no PII sent (send_default_pii off, and a scrubber for what slips in).
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+if SENTRY_DSN:
+    from coresync.core.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+# /readyz: every provider's stored state (informational: "degraded", never a 503).
+READYZ_PROVIDER_CHECKS += ["coresync.notifications.health.mail_readiness", "coresync.payments.health.payments_readiness",
+                           "coresync.calendars.health.calendar_readiness", "coresync.sheets.health.sheets_readiness",
+                           "coresync.ai_agent.health.concierge_readiness", "coresync.outbox.health.outbox_readiness"]

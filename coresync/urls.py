@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from coresync.catalog.api.views import ServiceListView
 from coresync.core import api as core_api
 from coresync.core import views as core_views
+from coresync.core.metrics import metrics_view
 
 api_v1 = [
     path("services/", ServiceListView.as_view(), name="services"),
@@ -21,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -32,7 +32,7 @@ ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 PLATFORM = {"PYTHON_VERSION"}  # Render's Python runtime picks its version from it
 LIBRARY = {"PROMETHEUS_MULTIPROC_DIR"}  # prometheus-client (multi-process counters); the entrypoint creates it
 # Settings of the same wave (issue 16) built on other branches: PII at rest, observability. Allowed while absent.
-SIBLING = {"FIELD_ENCRYPTION_KEYS", "FIELD_INDEX_KEY", "METRICS_TOKEN", "SENTRY_DSN"}
+SIBLING = {"FIELD_ENCRYPTION_KEYS", "FIELD_INDEX_KEY"}  # the field-encryption branch adds these
 SECRET_NAME = re.compile(r"(SECRET|_KEY|KEYS|TOKEN|PASSWORD|DSN)(_|$)")
 
 

@@ -28,6 +28,7 @@ from django.conf import settings
 
 from coresync.core.api import error_body
 from coresync.core.errors import ApplicationError
+from coresync.core.observability import new_request_id, request_id_var, valid_request_id
 from coresync.core.ratelimit import client_ip_from_scope
 
 from .ratelimit import chat_allowed
@@ -67,7 +68,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    def _connection_request_id(self) -> str:
+        """The socket's id: the upgrade request's ``X-Request-ID`` when sane, else a new one; each turn adds ``.<n>``."""
+        given = dict(self.scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        return (valid_request_id(given) or new_request_id())[:48]
+
     async def connect(self):
+        self.request_id, self.turns = self._connection_request_id(), 0
+        token = request_id_var.set(self.request_id)
+        try:
+            await self._connect()
+        finally:
+            request_id_var.reset(token)
+
+    async def _connect(self):
         user = self.scope.get("user")
         self.user = user if user is not None and getattr(user, "is_authenticated", False) else None
         query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
@@ -122,6 +136,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("chat turn bookkeeping failed")
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Each frame is one turn with its own request id (``<socket id>.<n>``) on its log lines and outbox rows."""
+        self.turns = getattr(self, "turns", 0) + 1
+        token = request_id_var.set(f"{getattr(self, 'request_id', '') or new_request_id()}.{self.turns}")
+        try:
+            await self._receive(text_data)
+        finally:
+            request_id_var.reset(token)
+
+    async def _receive(self, text_data=None):
         if text_data is None:
             await self._error(error_body("validation_error", "Send JSON text frames."))
             return

@@ -64,7 +64,10 @@ def readyz(request):
     """Ready for traffic: database, cache and Celery broker all answer (503 naming what is down).
 
     The answer names components, never exception text (which may carry hosts,
-    users or paths); the log has the details.
+    users or paths); the log has the details. ``providers`` adds each configured
+    provider's stored state (mail, payments, calendar, sheets, concierge, outbox,
+    accounting): database reads only, no network; a provider that is not ``ok``
+    is listed in ``degraded`` but never turns the answer into a 503.
     """
     checks = {}
     for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
@@ -81,4 +84,5 @@ def readyz(request):
     providers = _provider_states()
     if providers:
         body["providers"] = providers  # informational: a disconnected mirror never takes the site out of service
+        body["degraded"] = sorted(name for name, state in providers.items() if not state.get("ok", True))
     return JsonResponse(body, status=200 if ready else 503)

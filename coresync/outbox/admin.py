@@ -8,7 +8,7 @@ from .services import outbox_retry
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "dedupe_key", "status", "attempts", "next_attempt_at", "short_error")
     list_filter = ("status", "kind")
-    search_fields = ("dedupe_key",)
+    search_fields = ("dedupe_key", "request_id")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry_now"]

@@ -26,6 +26,10 @@ class OutboxMessage(models.Model):
     )
     claim_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
+    request_id = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="The request (or task, or chat turn) that wrote it; its handler's log lines carry the same id.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     done_at = models.DateTimeField(null=True, blank=True)

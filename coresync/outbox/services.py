@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from coresync.core.errors import ProviderError
+from coresync.core.observability import request_id_var
 
 from .models import OutboxMessage, OutboxStatus
 from .registry import registration_for
@@ -38,7 +39,8 @@ def outbox_enqueue(*, kind: str, dedupe_key: str, payload: dict | None = None, d
     """
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
-        [OutboxMessage(kind=kind, dedupe_key=dedupe_key[:255], payload=payload or {}, next_attempt_at=now + (delay or timedelta()))],
+        [OutboxMessage(kind=kind, dedupe_key=dedupe_key[:255], payload=payload or {}, next_attempt_at=now + (delay or timedelta()),
+                       request_id=request_id_var.get())],
         ignore_conflicts=True,
     )
     if delay is None:
@@ -77,6 +79,9 @@ def outbox_deliver(dedupe_key: str, *, now: datetime | None = None) -> str | Non
     registration = registration_for(message.kind)
     if registration is None:
         return _finish(message, token, attempts=attempts, error=f"no handler for kind {message.kind!r}", retry=False)
+    # The handler runs under the id of the request that wrote the row, so its log lines (and its Sentry
+    # events) point back to that request.
+    id_token = request_id_var.set(message.request_id or request_id_var.get())
     try:
         registration.func(message.payload, message.dedupe_key)
     except ProviderError as error:
@@ -86,6 +91,8 @@ def outbox_deliver(dedupe_key: str, *, now: datetime | None = None) -> str | Non
         logger.exception("outbox %s %s failed", message.kind, message.dedupe_key)
         return _finish(message, token, attempts=attempts, error=f"{error.__class__.__name__}: {error}", retry=True,
                        max_attempts=registration.max_attempts)
+    finally:
+        request_id_var.reset(id_token)
     return _finish(message, token, attempts=attempts)
 
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -18,13 +19,24 @@ from django.core.management.base import BaseCommand
 from coresync.demo.seed import ACCOUNTS, DEMO_PASSWORD
 
 
-def child_environment(host: str, port: int) -> dict[str, str]:
+def child_environment(host: str, port: int, metrics_dir: str = "") -> dict[str, str]:
     """The children's environment: ``--host``/``--port`` become HOST/PORT, so their SITE_URL and CSRF origins follow.
 
     Proxy headers are left to Django (``BEHIND_PROXY``, ``TRUSTED_PROXY_COUNT``): uvicorn runs with
-    ``--no-proxy-headers`` so the client address is decided in one place.
+    ``--no-proxy-headers`` so the client address is decided in one place. ``PROMETHEUS_MULTIPROC_DIR``
+    (``metrics_directory()``) lets /metrics sum every web and worker process.
     """
-    return {**os.environ, "HOST": host, "PORT": str(port)}
+    extra = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir} if metrics_dir else {}
+    return {**os.environ, "HOST": host, "PORT": str(port), **extra}
+
+
+def metrics_directory() -> str:
+    """The processes' shared metric files (``PROMETHEUS_MULTIPROC_DIR`` or ``VAR_DIR/prometheus``), emptied at start."""
+    path = Path(settings.PROMETHEUS_MULTIPROC_DIR or Path(settings.VAR_DIR) / "prometheus")
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink(missing_ok=True)
+    return str(path)
 
 
 class Command(BaseCommand):
@@ -49,7 +61,8 @@ class Command(BaseCommand):
                                 "--scheduler", settings.CELERY_BEAT_SCHEDULER]
         self._banner(host, port)
         # Fixed argument lists of our own executables; no shell, no user input.
-        children = {name: subprocess.Popen(cmd, env=child_environment(host, port)) for name, cmd in commands.items()}  # noqa: S603
+        environment = child_environment(host, port, metrics_directory())
+        children = {name: subprocess.Popen(cmd, env=environment) for name, cmd in commands.items()}  # noqa: S603
         stopping = False
 
         def stop(*_args):
