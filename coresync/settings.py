@@ -385,6 +385,7 @@ SENDGRID_API_KEY = env("SENDGRID_API_KEY")
 # Public key (base64 DER, as shown in SendGrid > Mail Settings > Event Webhook) used to
 # verify the signed Event Webhook; without it the webhook refuses every request.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY")
+SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS = env_list("SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS")  # still accepted while rotating
 # Seconds a signed Event Webhook timestamp may be off from our clock (older or newer is refused: no replays).
 SENDGRID_WEBHOOK_TOLERANCE = env_int("SENDGRID_WEBHOOK_TOLERANCE", 300)
 SENDGRID_TIMEOUT_SECONDS = env_int("SENDGRID_TIMEOUT_SECONDS", 10)
@@ -417,6 +418,7 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_WEBHOOK_SECRET_PREVIOUS = env_list("STRIPE_WEBHOOK_SECRET_PREVIOUS")  # still accepted while rolling the endpoint secret
 STRIPE_API_BASE = env("STRIPE_API_BASE")  # e.g. a stripe-mock or test fake; empty: Stripe's own API
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event may be old
@@ -449,6 +451,8 @@ AI_LLM_MODEL = env("AI_LLM_MODEL", "gpt-4o-mini")
 AI_LLM_TIMEOUT = float(env("AI_LLM_TIMEOUT", "8"))
 AI_LLM_MAX_TOOL_ROUNDS = env_int("AI_LLM_MAX_TOOL_ROUNDS", 4)
 ATLAS_WEBHOOK_SECRET = env("ATLAS_WEBHOOK_SECRET")
+# Rotating a webhook secret: the old value(s) here stay accepted until the provider signs with the new one.
+ATLAS_WEBHOOK_SECRET_PREVIOUS = env_list("ATLAS_WEBHOOK_SECRET_PREVIOUS")
 ATLAS_WEBHOOK_TOLERANCE = env_int("ATLAS_WEBHOOK_TOLERANCE", 300)
 ATLAS_API_URL = env("ATLAS_API_URL").rstrip("/")
 ATLAS_API_KEY = env("ATLAS_API_KEY")
@@ -466,6 +470,7 @@ GOOGLE_SHEETS_PRICING_ID = env("GOOGLE_SHEETS_PRICING_ID")
 GOOGLE_SHEETS_HOURS_ID = env("GOOGLE_SHEETS_HOURS_ID")
 GOOGLE_SHEETS_QUEUE_ID = env("GOOGLE_SHEETS_QUEUE_ID")
 GOOGLE_WEBHOOK_TOKEN = env("GOOGLE_WEBHOOK_TOKEN")  # the Sheets change webhook's token (calendar channels get their own)
+GOOGLE_WEBHOOK_TOKEN_PREVIOUS = env_list("GOOGLE_WEBHOOK_TOKEN_PREVIOUS")  # still accepted while the Apps Script is updated
 GOOGLE_API_BASE = env("GOOGLE_API_BASE")  # empty: Google's own hosts; set for tests and mocks
 GOOGLE_TIMEOUT_SECONDS = env_int("GOOGLE_TIMEOUT_SECONDS", 10)
 # Push channels live this long (Google caps events.watch at about a month); beat renews a day before expiry.

@@ -42,8 +42,12 @@ def sheets_notify(request: HttpRequest) -> JsonResponse:
     token = _given_token(request)
     if not token:
         return JsonResponse(error_body("unauthenticated", "Missing token."), status=401)
-    expected = settings.GOOGLE_WEBHOOK_TOKEN
-    if not expected or not hmac.compare_digest(expected.encode(), token.encode()):
+    # The current token, then the previous ones while the Apps Script is being updated (a rotation).
+    expected = [t for t in (settings.GOOGLE_WEBHOOK_TOKEN, *settings.GOOGLE_WEBHOOK_TOKEN_PREVIOUS) if t]
+    matches = False
+    for candidate in expected:
+        matches |= hmac.compare_digest(candidate.encode(), token.encode("utf-8", "replace"))
+    if not matches:
         logger.warning("sheets change webhook refused: wrong token")
         return JsonResponse(error_body("invalid_token", "Wrong token."), status=403)
     if settings.PRICING_SOURCE != "sheets":
