@@ -287,6 +287,13 @@ STRIPE_CSP = {"script-src": ["https://js.stripe.com"], "frame-src": ["https://js
 
 # --- REST framework -------------------------------------------------------------
 BOOKING_RATE_LIMIT = env("BOOKING_RATE_LIMIT", "100/hour")
+# Per account (signed in) or client IP, fixed windows in the cache (coresync.core.ratelimit); over it: 429 + Retry-After.
+PAYMENT_RATE_LIMIT = env("PAYMENT_RATE_LIMIT", "60/hour")  # pay, save a card, subscribe/cancel: API and pay pages' POSTs
+STAFF_RATE_LIMIT = env("STAFF_RATE_LIMIT", "300/hour")  # a technician's writes: API and /portal/ POSTs
+MANAGER_RATE_LIMIT = env("MANAGER_RATE_LIMIT", "600/hour")  # /api/v1/manager/… and the /manager/ pages' POSTs
+WAITLIST_RATE_LIMIT = env("WAITLIST_RATE_LIMIT", "30/hour")  # joining or leaving the waitlist, taking an offer
+WEBHOOK_RATE_LIMIT = env("WEBHOOK_RATE_LIMIT", "600/minute")  # per webhook and sending IP, before the signature check
+PRIVACY_EXPORT_RATE_LIMIT = env("PRIVACY_EXPORT_RATE_LIMIT", "30/hour")  # personal-data exports and erasures per manager
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a bad credential a 401, not a 403.
@@ -299,7 +306,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["coresync.core.parsers.JSONParser"],  # bounded size and nesting depth
     "DEFAULT_SCHEMA_CLASS": "coresync.core.schema.AutoSchema",  # adds each operation's 4xx in the error shape
     "EXCEPTION_HANDLER": "coresync.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"bookings": BOOKING_RATE_LIMIT, "chat": env("CHAT_RATE_LIMIT", "60/minute")},
+    "DEFAULT_THROTTLE_RATES": {"bookings": BOOKING_RATE_LIMIT, "chat": env("CHAT_RATE_LIMIT", "60/minute"),
+                               "payments": PAYMENT_RATE_LIMIT, "staff": STAFF_RATE_LIMIT, "manager": MANAGER_RATE_LIMIT,
+                               "waitlist": WAITLIST_RATE_LIMIT},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coresync.core.api import error_body
 from coresync.core.cache import count_hit
+from coresync.core.ratelimit import rate_limited
 from coresync.core.transactions import delay_on_commit
 
 from . import feeds, services, tasks
@@ -36,6 +37,7 @@ def calendar_feed(request: HttpRequest, name: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:google-calendar", "WEBHOOK_RATE_LIMIT", by_user=False)
 def calendar_notify(request: HttpRequest) -> JsonResponse:
     """Google's push: ``X-Goog-Channel-ID`` and ``X-Goog-Channel-Token`` must name a live channel of ours."""
     channel_id = request.headers.get("X-Goog-Channel-ID", "")

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 from coresync.core.transactions import on_commit
 
 from . import tasks
@@ -38,6 +39,7 @@ def _schedule_sync() -> None:
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:google-sheets", "WEBHOOK_RATE_LIMIT", by_user=False)
 def sheets_notify(request: HttpRequest) -> JsonResponse:
     token = _given_token(request)
     if not token:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from coresync.core import jsonsafe
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 from coresync.core.transactions import delay_on_commit
 
 from ..models import AtlasLog
@@ -150,6 +151,7 @@ def _sanitized(value):
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:atlas", "WEBHOOK_RATE_LIMIT", by_user=False)
 def atlas_webhook(request):
     body = request.body
     if not signature_valid(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from coresync.core import jsonsafe
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 
 from ..tracking import sendgrid_events_apply
 
@@ -59,6 +60,7 @@ def timestamp_fresh(timestamp: str, *, tolerance: int, now: float | None = None)
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:sendgrid", "WEBHOOK_RATE_LIMIT", by_user=False)
 def sendgrid_events(request: HttpRequest) -> JsonResponse:
     if not public_keys():
         logger.warning("sendgrid event webhook called but SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
