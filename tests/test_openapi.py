@@ -13,6 +13,7 @@ regenerate the file with ``make schema`` and commit it with the change.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from django.test.client import ClientHandler
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
@@ -48,6 +50,32 @@ class InProcessApp:
 
 
 APP = InProcessApp()
+# Services and add-ons of the demo spa (``seed_demo``): without them nearly every generated question is a 400.
+DEMO_SERVICES = ["swedish-massage", "deep-tissue-massage", "signature-facial", "classic-haircut", "no-such-service"]
+DEMO_ADDONS = ["", "hot-stones", "hot-stones,aromatherapy-upgrade", "beard-oil-finish", "not-an-addon"]
+
+
+@schema.hook
+def flatmap_query(context, query):
+    """Availability is also asked about the demo spa's own services over real date ranges (the rest stays fuzzed)."""
+    if context.operation is None or context.operation.path != "/api/v1/availability/" or not isinstance(query, dict):
+        return st.just(query)
+    today = date.today()
+    real = st.fixed_dictionaries({
+        "service": st.sampled_from(DEMO_SERVICES),
+        "date_from": st.sampled_from([today - timedelta(days=1), today, today + timedelta(days=2)]).map(date.isoformat),
+        "date_to": st.sampled_from([today, today + timedelta(days=3), today + timedelta(days=95)]).map(date.isoformat),
+        "addons": st.sampled_from(DEMO_ADDONS),
+    })  # fmt: skip
+    return st.one_of(st.just(query), real.map(lambda known: {**query, **known}))
+
+
+@schema.hook
+def flatmap_body(context, body):
+    """A booking or waitlist body names a real service half the time, so validation is passed and the rules reached."""
+    if context.operation is None or context.operation.path not in ("/api/v1/bookings/", "/api/v1/waitlist/") or not isinstance(body, dict):
+        return st.just(body)
+    return st.one_of(st.just(body), st.sampled_from(DEMO_SERVICES).map(lambda slug: {**body, "service": slug}))
 
 
 def test_the_committed_schema_is_the_generated_one(db):
@@ -91,5 +119,9 @@ FUZZ = hypothesis_settings(max_examples=10, deadline=None, derandomize=True, dat
 @FUZZ
 def test_every_operation_answers_without_5xx_and_as_documented(case, caller, tokens, settings):
     settings.BOOKING_PAYMENT_MODE = "on_site"
+    # Limits high enough that the fuzzer reaches the logic behind them (the 429s are tested in test_rate_limits.py).
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    if rates.get("bookings") != "100000/hour":
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates, "100000/hour")}
     headers = {"Authorization": f"Token {tokens[signed_in_as(case.path)]}"} if caller == "signed-in" else {}
     case.call_and_validate(app=APP, headers=headers, checks=CHECKS)
