@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed static test test-fast lint eval bench scaleout clean
+.PHONY: run install migrate seed static test test-fast lint eval bench scaleout schema clean
 
 $(BIN)/python:
 	@echo "==> creating $(VENV)"
@@ -59,6 +59,10 @@ test-fast: install
 BROKER ?= redis
 scaleout: install
 	$(BIN)/python deploy/scaleout.py --broker $(BROKER)
+
+# The committed OpenAPI schema (tests/test_openapi.py fails while it differs from what the code generates).
+schema: install
+	STATIC_MANIFEST=0 $(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
 
 lint: install
 	$(BIN)/ruff check .

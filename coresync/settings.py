@@ -288,6 +288,13 @@ STRIPE_CSP = {"script-src": ["https://js.stripe.com"], "frame-src": ["https://js
 
 # --- REST framework -------------------------------------------------------------
 BOOKING_RATE_LIMIT = env("BOOKING_RATE_LIMIT", "100/hour")
+# Per account (signed in) or client IP, fixed windows in the cache (coresync.core.ratelimit); over it: 429 + Retry-After.
+PAYMENT_RATE_LIMIT = env("PAYMENT_RATE_LIMIT", "60/hour")  # pay, save a card, subscribe/cancel: API and pay pages' POSTs
+STAFF_RATE_LIMIT = env("STAFF_RATE_LIMIT", "300/hour")  # a technician's writes: API and /portal/ POSTs
+MANAGER_RATE_LIMIT = env("MANAGER_RATE_LIMIT", "600/hour")  # /api/v1/manager/… and the /manager/ pages' POSTs
+WAITLIST_RATE_LIMIT = env("WAITLIST_RATE_LIMIT", "30/hour")  # joining or leaving the waitlist, taking an offer
+WEBHOOK_RATE_LIMIT = env("WEBHOOK_RATE_LIMIT", "600/minute")  # per webhook and sending IP, before the signature check
+PRIVACY_EXPORT_RATE_LIMIT = env("PRIVACY_EXPORT_RATE_LIMIT", "30/hour")  # personal-data exports and erasures per manager
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a bad credential a 401, not a 403.
@@ -300,7 +307,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["coresync.core.parsers.JSONParser"],  # bounded size and nesting depth
     "DEFAULT_SCHEMA_CLASS": "coresync.core.schema.AutoSchema",  # adds each operation's 4xx in the error shape
     "EXCEPTION_HANDLER": "coresync.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"bookings": BOOKING_RATE_LIMIT, "chat": env("CHAT_RATE_LIMIT", "60/minute")},
+    "DEFAULT_THROTTLE_RATES": {"bookings": BOOKING_RATE_LIMIT, "chat": env("CHAT_RATE_LIMIT", "60/minute"),
+                               "payments": PAYMENT_RATE_LIMIT, "staff": STAFF_RATE_LIMIT, "manager": MANAGER_RATE_LIMIT,
+                               "waitlist": WAITLIST_RATE_LIMIT},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -386,6 +395,7 @@ SENDGRID_API_KEY = env("SENDGRID_API_KEY")
 # Public key (base64 DER, as shown in SendGrid > Mail Settings > Event Webhook) used to
 # verify the signed Event Webhook; without it the webhook refuses every request.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY")
+SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS = env_list("SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS")  # still accepted while rotating
 # Seconds a signed Event Webhook timestamp may be off from our clock (older or newer is refused: no replays).
 SENDGRID_WEBHOOK_TOLERANCE = env_int("SENDGRID_WEBHOOK_TOLERANCE", 300)
 SENDGRID_TIMEOUT_SECONDS = env_int("SENDGRID_TIMEOUT_SECONDS", 10)
@@ -418,6 +428,7 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_WEBHOOK_SECRET_PREVIOUS = env_list("STRIPE_WEBHOOK_SECRET_PREVIOUS")  # still accepted while rolling the endpoint secret
 STRIPE_API_BASE = env("STRIPE_API_BASE")  # e.g. a stripe-mock or test fake; empty: Stripe's own API
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event may be old
@@ -455,6 +466,8 @@ AI_LLM_MODEL = env("AI_LLM_MODEL", "gpt-4o-mini")
 AI_LLM_TIMEOUT = float(env("AI_LLM_TIMEOUT", "8"))
 AI_LLM_MAX_TOOL_ROUNDS = env_int("AI_LLM_MAX_TOOL_ROUNDS", 4)
 ATLAS_WEBHOOK_SECRET = env("ATLAS_WEBHOOK_SECRET")
+# Rotating a webhook secret: the old value(s) here stay accepted until the provider signs with the new one.
+ATLAS_WEBHOOK_SECRET_PREVIOUS = env_list("ATLAS_WEBHOOK_SECRET_PREVIOUS")
 ATLAS_WEBHOOK_TOLERANCE = env_int("ATLAS_WEBHOOK_TOLERANCE", 300)
 ATLAS_API_URL = env("ATLAS_API_URL").rstrip("/")
 ATLAS_API_KEY = env("ATLAS_API_KEY")
@@ -472,6 +485,7 @@ GOOGLE_SHEETS_PRICING_ID = env("GOOGLE_SHEETS_PRICING_ID")
 GOOGLE_SHEETS_HOURS_ID = env("GOOGLE_SHEETS_HOURS_ID")
 GOOGLE_SHEETS_QUEUE_ID = env("GOOGLE_SHEETS_QUEUE_ID")
 GOOGLE_WEBHOOK_TOKEN = env("GOOGLE_WEBHOOK_TOKEN")  # the Sheets change webhook's token (calendar channels get their own)
+GOOGLE_WEBHOOK_TOKEN_PREVIOUS = env_list("GOOGLE_WEBHOOK_TOKEN_PREVIOUS")  # still accepted while the Apps Script is updated
 GOOGLE_API_BASE = env("GOOGLE_API_BASE")  # empty: Google's own hosts; set for tests and mocks
 GOOGLE_TIMEOUT_SECONDS = env_int("GOOGLE_TIMEOUT_SECONDS", 10)
 # Push channels live this long (Google caps events.watch at about a month); beat renews a day before expiry.

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from coresync.accounts.permissions import IsManager
 from coresync.core.errors import ValidationFailed
+from coresync.core.ratelimit import RateThrottle
 
 from . import feeds, services
 
@@ -33,6 +34,8 @@ class CalendarFeedsView(APIView):
     """The subscribable iCalendar feeds (the three calendars and one per technician), with their secret URLs."""
 
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(responses=FeedSerializer(many=True), tags=["manager"])
     def get(self, request):
@@ -43,6 +46,8 @@ class CalendarFeedRotateView(APIView):
     """A new token for one feed (``{"name": "master"}``) or for all (``{"name": "all"}``): old links stop working."""
 
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(
         request=inline_serializer("FeedRotate", {"name": serializers.CharField()}),

@@ -114,3 +114,49 @@ class RateThrottle(BaseThrottle):
 
     def wait(self) -> int | None:
         return self._wait
+
+
+class WriteRateThrottle(RateThrottle):
+    """:class:`RateThrottle` for writes only: reads (GET, HEAD, OPTIONS) of the same view are not counted."""
+
+    def allow_request(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+
+def too_many_requests(wait: int):
+    """The 429 answer of a plain Django view: the contract's ``rate_limited`` error and ``Retry-After``."""
+    from django.http import JsonResponse
+
+    from .errors import RateLimited
+
+    response = JsonResponse(RateLimited().as_dict(), status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def rate_limited(bucket: str, rate_setting: str, *, methods: tuple[str, ...] = ("POST",), by_user: bool = True):
+    """The same limit for a plain Django view: over ``settings.<rate_setting>`` it answers 429 ``rate_limited``.
+
+    Counts the requests whose method is in ``methods`` per account (signed in) or
+    per :func:`client_ip`, in ``bucket``; the answer is the contract's JSON error
+    with ``Retry-After``. Webhooks use it as a flood guard, counted before the
+    signature is checked (``by_user=False``: they carry no session).
+    """
+    from functools import wraps
+
+    def decorate(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            if request.method in methods:
+                user = getattr(request, "user", None)
+                ident = f"user:{user.pk}" if by_user and user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+                wait = hit(bucket, ident, getattr(settings, rate_setting))
+                if wait is not None:
+                    return too_many_requests(wait)
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorate

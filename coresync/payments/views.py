@@ -16,6 +16,7 @@ from coresync.bookings.models import Booking
 from coresync.core.errors import ApplicationError, NotFound
 from coresync.core.formatting import format_money
 from coresync.core.links import booking_manage_lookup, booking_manage_path
+from coresync.core.ratelimit import rate_limited
 from coresync.integrations.payments import payment_provider
 
 from . import cards, services, subscriptions
@@ -40,6 +41,7 @@ def _pay(request: HttpRequest, booking: Booking) -> HttpResponse:
 
 
 @csp_update(settings.STRIPE_CSP)  # Stripe.js and its frames: on the pay pages only
+@rate_limited("payments", "PAYMENT_RATE_LIMIT")
 def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     """The payment link (e-mails, the account page): a signed token names the booking and its e-mail."""
     found = booking_manage_lookup(token)
@@ -53,6 +55,7 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
 @csp_update(settings.STRIPE_CSP)
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("payments", "PAYMENT_RATE_LIMIT")
 def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
     """GET: the pay page. POST ``use_saved_card``: one tap, the card on file is charged at once (the account page's button)."""
     booking = Booking.objects.select_related("service", "location", "customer").filter(
@@ -74,6 +77,7 @@ def pay_booking(request: HttpRequest, reference: str) -> HttpResponse:
 @csp_update(settings.STRIPE_CSP)  # saving a card runs Stripe.js too
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("payments", "PAYMENT_RATE_LIMIT")
 def cards_page(request: HttpRequest) -> HttpResponse:
     """My cards on file, and saving one for later (consent required): the page twin of the payment-methods endpoints."""
     error = ""
@@ -107,6 +111,7 @@ def _checkout_subject(obj: LocalGatewayObject) -> tuple[str, str, str]:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("payments", "PAYMENT_RATE_LIMIT")
 def local_checkout(request: HttpRequest, object_id: str) -> HttpResponse:
     """The local test gateway's hosted card page (Stripe's test numbers)."""
     obj = LocalGatewayObject.objects.filter(pk=object_id, kind__in=["payment_intent", "setup_intent", "subscription"]).first()
@@ -150,6 +155,7 @@ def _local_submit(obj: LocalGatewayObject, *, number: str, expiry: str, cvc: str
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("payments", "PAYMENT_RATE_LIMIT")
 def membership_page(request: HttpRequest) -> HttpResponse:
     """Choose a tier (billed monthly) or cancel at period end: the page twin of the subscribe/cancel endpoints."""
     from coresync.memberships.models import MembershipTier

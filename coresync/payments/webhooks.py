@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from coresync.core.api import error_body
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import rate_limited
 from coresync.integrations.payments import ProviderEvent, payment_provider
 from coresync.outbox.services import outbox_enqueue
 
@@ -45,6 +46,7 @@ def event_take(*, provider: str, event: ProviderEvent) -> bool:
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:stripe", "WEBHOOK_RATE_LIMIT", by_user=False)
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if len(request.body) > MAX_BODY_BYTES:
         return JsonResponse(error_body("request_too_large", "The event is too large."), status=400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -12,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import hit, too_many_requests
 
 from .models import PrivacyRequest
 from .services import personal_data_erase, personal_data_export, subject_digest
@@ -71,6 +73,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     def export_view(self, request):
         if not self._allowed(request):
             return HttpResponse("Only a manager can answer privacy requests.", status=403)
+        if request.method == "POST" and (wait := hit("privacy", f"user:{request.user.pk}", settings.PRIVACY_EXPORT_RATE_LIMIT)):
+            return too_many_requests(wait)
         form = SubjectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -87,6 +91,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     def erase_view(self, request):
         if not self._allowed(request):
             return HttpResponse("Only a manager can answer privacy requests.", status=403)
+        if request.method == "POST" and (wait := hit("privacy", f"user:{request.user.pk}", settings.PRIVACY_EXPORT_RATE_LIMIT)):
+            return too_many_requests(wait)
         form = EraseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 from coresync.core.transactions import on_commit
 
 from . import tasks
@@ -38,12 +39,17 @@ def _schedule_sync() -> None:
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:google-sheets", "WEBHOOK_RATE_LIMIT", by_user=False)
 def sheets_notify(request: HttpRequest) -> JsonResponse:
     token = _given_token(request)
     if not token:
         return JsonResponse(error_body("unauthenticated", "Missing token."), status=401)
-    expected = settings.GOOGLE_WEBHOOK_TOKEN
-    if not expected or not hmac.compare_digest(expected.encode(), token.encode()):
+    # The current token, then the previous ones while the Apps Script is being updated (a rotation).
+    expected = [t for t in (settings.GOOGLE_WEBHOOK_TOKEN, *settings.GOOGLE_WEBHOOK_TOKEN_PREVIOUS) if t]
+    matches = False
+    for candidate in expected:
+        matches |= hmac.compare_digest(candidate.encode(), token.encode("utf-8", "replace"))
+    if not matches:
         logger.warning("sheets change webhook refused: wrong token")
         return JsonResponse(error_body("invalid_token", "Wrong token."), status=403)
     if settings.PRICING_SOURCE != "sheets":

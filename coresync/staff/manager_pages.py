@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import rate_limited
 from coresync.technicians import services as technician_services
 from coresync.technicians.models import ReviewStatus, TimeOff, WorkLog
 
@@ -68,6 +69,7 @@ def hours(request):
 
 @require_POST
 @manager_only
+@rate_limited("manager", "MANAGER_RATE_LIMIT")
 def review(request, pk, decision):
     if decision not in DECISIONS:
         raise Http404
@@ -97,6 +99,7 @@ def time_off(request):
 
 @require_POST
 @manager_only
+@rate_limited("manager", "MANAGER_RATE_LIMIT")
 def time_off_review(request, pk, decision):
     if decision not in DECISIONS:
         raise Http404

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from coresync.bookings import services as booking_services
 from coresync.bookings.models import Booking, BookingStatus, EventChannel
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import rate_limited
 from coresync.technicians import services as technician_services
 from coresync.technicians.models import ExtraShift, ReviewStatus, Technician, TimeOff, WorkLog
 
@@ -80,6 +81,7 @@ def portal_view(methods=("GET",)):
 
     def wrap(view):
         @require_http_methods(list(methods))
+        @rate_limited("staff", "STAFF_RATE_LIMIT")  # the POSTs: the same budget as the technician API's writes
         def inner(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())

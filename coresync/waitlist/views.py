@@ -15,12 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from coresync.catalog.models import Service
 from coresync.core.errors import ApplicationError
+from coresync.core.ratelimit import rate_limited
 
 from . import services
 from .models import EntryStatus, OfferStatus, WaitlistEntry
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("waitlist", "WAITLIST_RATE_LIMIT")
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the offer (mail scanners that follow links book nothing); POST books it, once."""
     try:
@@ -60,6 +62,7 @@ def _services() -> list[tuple[str, str]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("waitlist", "WAITLIST_RATE_LIMIT")
 def my_waitlist(request: HttpRequest) -> HttpResponse:
     """The signed-in guest's waitlist: join for a service and a range (the tier window applies), see and leave entries."""
     today = timezone.localdate()
@@ -87,6 +90,7 @@ def my_waitlist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limited("waitlist", "WAITLIST_RATE_LIMIT")
 def my_waitlist_leave(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.waitlist_leave(entry_id=pk, user=request.user)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from coresync.core import jsonsafe
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 from coresync.core.transactions import delay_on_commit
 
 from ..models import AtlasLog
@@ -38,22 +39,28 @@ EVENT_ID_MAX = 100  # AtlasLog.event_id's length; longer ids are stored as a has
 REJECTED_COUNT_DAYS = 8
 
 
-def signature_valid(*, secret: str, timestamp: str, body: bytes, header: str, now: float | None = None) -> bool:
-    """Constant-time check of ``v1=<hex>`` (several comma-separated signatures allowed, for key rotation)."""
-    if not secret or not timestamp or not header:
+def webhook_secrets() -> list[str]:
+    """The secrets a signature may be made with: the current one, then those of a rotation in progress."""
+    return [s for s in (settings.ATLAS_WEBHOOK_SECRET, *settings.ATLAS_WEBHOOK_SECRET_PREVIOUS) if s]
+
+
+def signature_valid(*, secret: str | list[str], timestamp: str, body: bytes, header: str, now: float | None = None) -> bool:
+    """Constant-time check of ``v1=<hex>`` against each secret (several comma-separated signatures allowed).
+
+    ``secret`` may be a list (``webhook_secrets()``): during a rotation the
+    provider signs with the new secret while we still accept the previous one.
+    """
+    secrets = [s for s in ([secret] if isinstance(secret, str) else secret) if s]
+    if not secrets or not timestamp or not header or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
+    if abs((now if now is not None else time.time()) - int(timestamp)) > settings.ATLAS_WEBHOOK_TOLERANCE:
         return False
-    if abs((now if now is not None else time.time()) - sent_at) > settings.ATLAS_WEBHOOK_TOLERANCE:
-        return False
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    given = [value.strip().lower() for scheme, _, value in (part.strip().partition("=") for part in header.split(",")) if scheme == "v1"]
     valid = False
-    for part in header.split(","):
-        scheme, _, value = part.strip().partition("=")
-        if scheme == "v1" and hmac.compare_digest(value.strip().lower(), expected):
-            valid = True
+    for key in secrets:
+        expected = hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        for value in given:
+            valid |= hmac.compare_digest(value.encode("ascii", "replace"), expected.encode())
     return valid
 
 
@@ -145,10 +152,11 @@ def _sanitized(value):
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:atlas", "WEBHOOK_RATE_LIMIT", by_user=False)
 def atlas_webhook(request):
     body = request.body
     if not signature_valid(
-        secret=settings.ATLAS_WEBHOOK_SECRET,
+        secret=webhook_secrets(),
         timestamp=request.headers.get("X-Atlas-Timestamp", ""),
         body=body,
         header=request.headers.get("X-Atlas-Signature", ""),

@@ -11,6 +11,9 @@ class ChatRequestSerializer(serializers.Serializer):
 
 
 class ConversationSerializer(serializers.ModelSerializer):
+    # Counters declared here, not derived from the model: a derived one takes its bounds from the database
+    # backend (int64 on SQLite, int32 on PostgreSQL), and the committed OpenAPI schema must not depend on it.
+    turns = serializers.IntegerField(read_only=True, min_value=0)
     customer = serializers.SerializerMethodField()
     booking = serializers.SerializerMethodField()
 
@@ -29,6 +32,9 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 
 class AgentActionSerializer(serializers.ModelSerializer):
+    position = serializers.IntegerField(read_only=True, min_value=0)
+    latency_ms = serializers.IntegerField(read_only=True, min_value=0)
+
     class Meta:
         model = AgentAction
         fields = ["position", "actor", "channel", "message", "intent", "entities", "reply", "engine", "latency_ms", "booking", "created_at"]

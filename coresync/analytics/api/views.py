@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from coresync.accounts.permissions import IsManager
 from coresync.analytics import selectors
+from coresync.core.ratelimit import RateThrottle
 
 
 class RangeSerializer(serializers.Serializer):
@@ -37,6 +38,8 @@ def dashboard_csv(data: dict) -> str:
 
 class DashboardView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(summary="The manager's dashboard figures for a date range (default: the last 30 days)",
                    parameters=[RangeSerializer], responses={200: dict})
@@ -46,6 +49,8 @@ class DashboardView(APIView):
 
 class DashboardCsvView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(summary="The dashboard as CSV", parameters=[RangeSerializer], responses={(200, "text/csv"): str})
     def get(self, request):

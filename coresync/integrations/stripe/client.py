@@ -237,16 +237,35 @@ class StripePaymentProvider(PaymentProvider):
         return _subscription(subscription)
 
     def event_parse(self, payload: bytes, signature: str) -> ProviderEvent:
-        if not settings.STRIPE_WEBHOOK_SECRET:
+        # The endpoint's secret, then the previous ones while a roll is in progress (the SDK checks one at a time).
+        secrets = [s for s in (settings.STRIPE_WEBHOOK_SECRET, *settings.STRIPE_WEBHOOK_SECRET_PREVIOUS) if s]
+        if not secrets:
             raise ValidationFailed("Webhook secret not configured.", code="invalid_signature")
-        try:
-            event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET,
-                                                   tolerance=settings.STRIPE_WEBHOOK_TOLERANCE)
-        except stripe.SignatureVerificationError:
-            raise ValidationFailed("The signature does not match.", code="invalid_signature") from None
-        except ValueError:
-            raise ValidationFailed("The body is not a Stripe event.", code="invalid_payload") from None
-        return event_from_stripe(event)
+        if not _signed_at_fresh(signature, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE):
+            raise ValidationFailed("The signature's timestamp is missing or too far from the current time.", code="invalid_signature")
+        for secret in secrets:
+            try:
+                event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE)
+            except stripe.SignatureVerificationError:
+                continue
+            except (ValueError, KeyError, TypeError):
+                raise ValidationFailed("The body is not a Stripe event.", code="invalid_payload") from None
+            try:
+                return event_from_stripe(event)
+            except (KeyError, TypeError, AttributeError):
+                raise ValidationFailed("The body is not a Stripe event.", code="invalid_payload") from None
+        raise ValidationFailed("The signature does not match.", code="invalid_signature")
+
+
+def _signed_at_fresh(header: str, *, tolerance: int, now: float | None = None) -> bool:
+    """Is the header's ``t=`` within ``tolerance`` of now, either way? (The SDK refuses old ones, not future ones.)"""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            if not (value.isascii() and value.isdigit()) or len(value) > 12:
+                return False
+            return abs((now if now is not None else time.time()) - int(value)) <= tolerance
+    return False
 
 
 def event_from_stripe(event) -> ProviderEvent:

@@ -203,7 +203,7 @@ def test_bounce_by_message_id_and_spam_report_opts_the_guest_out(spa, client, si
 # --- Replays and volume -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("offset", [-365 * 24 * 3600, -301, 301])
+@pytest.mark.parametrize("offset", [-365 * 24 * 3600, -330, 330])  # past the 300 s window with room for a slow machine
 def test_a_signed_batch_outside_the_time_window_is_refused_and_changes_nothing(spa, client, signing_key, outbox, offset):
     log = _sent_log()
     payload = json.dumps([{"event": "bounce", "email_log_id": str(log.pk), "timestamp": 1, "sg_event_id": "old-1"}])

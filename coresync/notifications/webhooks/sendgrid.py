@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from coresync.core import jsonsafe
 from coresync.core.api import error_body
+from coresync.core.ratelimit import rate_limited
 
 from ..tracking import sendgrid_events_apply
 
@@ -29,28 +30,39 @@ SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 
-def signature_valid(*, public_key: str, payload: str, signature: str, timestamp: str) -> bool:
+def public_keys() -> list[str]:
+    """The verification keys: SendGrid's current one, then the previous ones while a key is being rotated."""
+    return [k for k in (settings.SENDGRID_WEBHOOK_PUBLIC_KEY, *settings.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS) if k]
+
+
+def signature_valid(*, public_key: str | list[str], payload: str, signature: str, timestamp: str) -> bool:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from sendgrid.helpers.eventwebhook import EventWebhook
 
-    if not (public_key and signature and timestamp):
+    keys = [k for k in ([public_key] if isinstance(public_key, str) else public_key) if k]
+    if not (keys and signature and timestamp):
         return False
-    try:
-        return EventWebhook(public_key).verify_signature(payload, signature, timestamp)
-    except (ValueError, TypeError, binascii.Error):  # malformed key or signature
-        return False
+    for key in keys:
+        try:
+            if EventWebhook(key).verify_signature(payload, signature, timestamp):
+                return True
+        except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm):  # malformed key or signature
+            continue
+    return False
 
 
 def timestamp_fresh(timestamp: str, *, tolerance: int, now: float | None = None) -> bool:
     """Is the signed timestamp (unix seconds) within ``tolerance`` of now, either way?"""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
     return abs((now if now is not None else time.time()) - int(timestamp)) <= tolerance
 
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook:sendgrid", "WEBHOOK_RATE_LIMIT", by_user=False)
 def sendgrid_events(request: HttpRequest) -> JsonResponse:
-    if not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
+    if not public_keys():
         logger.warning("sendgrid event webhook called but SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
         return JsonResponse(error_body("webhook_not_configured", "The event webhook is not configured."), status=403)
     try:
@@ -58,7 +70,7 @@ def sendgrid_events(request: HttpRequest) -> JsonResponse:
     except UnicodeDecodeError:
         return JsonResponse(error_body("malformed_body", "The body is not UTF-8."), status=400)
     if not signature_valid(
-        public_key=settings.SENDGRID_WEBHOOK_PUBLIC_KEY,
+        public_key=public_keys(),
         payload=payload,
         signature=request.headers.get(SIGNATURE_HEADER, ""),
         timestamp=request.headers.get(TIMESTAMP_HEADER, ""),

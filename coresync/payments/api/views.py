@@ -35,7 +35,7 @@ SubscriptionResponse = inline_serializer("MembershipSubscription", {
 class BookingPayView(APIView):
     permission_classes = [permissions.AllowAny]  # the owner, staff, or reference + e-mail (booking_get_for)
     throttle_classes = [RateThrottle]
-    throttle_scope = "bookings"
+    throttle_scope = "payments"
 
     @extend_schema(
         summary="Start paying a booking", request=PaySerializer, responses=PayResponse,
@@ -59,6 +59,9 @@ class PaymentMethodListView(APIView):
 
 
 class PaymentMethodSetupView(APIView):
+    throttle_classes = [RateThrottle]
+    throttle_scope = "payments"
+
     @extend_schema(summary="Save a card for later (SetupIntent, off-session)", request=CardSetupSerializer, responses=SetupResponse,
                    description='`{"consent": true}` is required (400 `consent_required` without); the time and the consent '
                    "text's version are stored with the card.")
@@ -69,6 +72,9 @@ class PaymentMethodSetupView(APIView):
 
 
 class MembershipSubscribeView(APIView):
+    throttle_classes = [RateThrottle]
+    throttle_scope = "payments"
+
     @extend_schema(summary="Subscribe to a membership tier (billed monthly)", request=SubscribeSerializer, responses=SubscriptionResponse)
     def post(self, request):
         body = SubscribeSerializer(data=request.data)
@@ -77,6 +83,9 @@ class MembershipSubscribeView(APIView):
 
 
 class MembershipCancelView(APIView):
+    throttle_classes = [RateThrottle]
+    throttle_scope = "payments"
+
     @extend_schema(summary="Cancel my membership at the end of the paid period", request=None, responses=SubscriptionResponse)
     def post(self, request):
         return Response(subscriptions.membership_subscription_cancel(user=request.user))

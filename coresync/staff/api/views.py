@@ -19,6 +19,7 @@ from coresync.accounts.permissions import IsManager, IsOwnerOrManager, IsTechnic
 from coresync.bookings import services as booking_services
 from coresync.bookings.models import Booking, EventChannel
 from coresync.core.errors import NotFound, PermissionDenied
+from coresync.core.ratelimit import RateThrottle, WriteRateThrottle
 from coresync.staff import services
 from coresync.technicians import services as technician_services
 from coresync.technicians.models import ReviewStatus, TimeOff, WorkLog
@@ -38,6 +39,8 @@ def _monday(day):
 
 class TechnicianView(APIView):
     permission_classes = [IsTechnician]
+    throttle_classes = [WriteRateThrottle]  # a technician's writes (hours, schedule, time off, closing a booking)
+    throttle_scope = "staff"
 
     def technician(self, request):
         technician = services.technician_of(request.user)
@@ -110,6 +113,8 @@ class MyWorkLogsView(TechnicianView):
 
 class MyWorkLogView(APIView):
     permission_classes = [IsTechnician, IsOwnerOrManager]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "staff"
     owner_field = "technician.user"
 
     @extend_schema(summary="Change my pending hours", request=s.WorkLogUpdateSerializer, responses={200: dict})
@@ -168,6 +173,8 @@ def _status_filter(request) -> str | None:
 
 class ManagerWorkLogsView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(summary="Every technician's hours", parameters=[OpenApiParameter("status", str), s.DateRangeSerializer], responses={200: dict})
     def get(self, request):
@@ -185,6 +192,8 @@ class ManagerWorkLogsView(APIView):
 
 class ManagerWorkLogReviewView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
     approve = True
 
     @extend_schema(summary="Approve or reject a work log (audited)", request=s.ReviewSerializer, responses={200: dict})
@@ -200,6 +209,8 @@ class ManagerWorkLogReviewView(APIView):
 
 class ManagerTimeOffView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(summary="Time-off requests", parameters=[OpenApiParameter("status", str)], responses={200: dict})
     def get(self, request):
@@ -212,6 +223,8 @@ class ManagerTimeOffView(APIView):
 
 class ManagerTimeOffReviewView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
     approve = True
 
     @extend_schema(summary="Approve (slots vanish at once; 409 bookings_affected) or reject a time off", request=s.ReviewSerializer, responses={200: dict})
@@ -223,6 +236,8 @@ class ManagerTimeOffReviewView(APIView):
 
 class PayrollCsvView(APIView):
     permission_classes = [IsManager]
+    throttle_classes = [RateThrottle]
+    throttle_scope = "manager"
 
     @extend_schema(summary="Payroll for an ISO week: approved hours × hourly rate, per technician and total (CSV)",
                    parameters=[s.WeekSerializer], responses={(200, "text/csv"): str})

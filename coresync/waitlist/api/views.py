@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from coresync.bookings.api.serializers import GuestSerializer  # one guest shape in the schema
 from coresync.bookings.services import GuestDetails
-from coresync.core.ratelimit import RateThrottle
+from coresync.core.ratelimit import RateThrottle, WriteRateThrottle
 from coresync.waitlist import services
 
 
@@ -25,7 +25,7 @@ class JoinSerializer(serializers.Serializer):
 class WaitlistJoinView(APIView):
     permission_classes = [permissions.AllowAny]  # guests may wait too (a name and an e-mail)
     throttle_classes = [RateThrottle]
-    throttle_scope = "bookings"
+    throttle_scope = "waitlist"
 
     @extend_schema(summary="Join the waitlist for a service and a time range", request=JoinSerializer, responses={201: dict})
     def post(self, request):
@@ -44,6 +44,8 @@ class WaitlistJoinView(APIView):
 
 class WaitlistEntryView(APIView):
     permission_classes = [permissions.AllowAny]  # the entry's owner, a manager, or the token given at joining
+    throttle_classes = [WriteRateThrottle]  # leaving the list (DELETE); reading an entry is not counted
+    throttle_scope = "waitlist"
 
     @extend_schema(summary="Leave the waitlist", parameters=[OpenApiParameter("token", str, required=False)], responses={200: dict})
     def delete(self, request, pk):
