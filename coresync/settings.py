@@ -517,3 +517,7 @@ MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
 LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# --- Audit trail (issue 16) ---
+# Who changed what, through which channel: the request's channel and user, read by coresync.audit (after the request id).
+MIDDLEWARE.insert(MIDDLEWARE.index("coresync.core.observability.RequestIdMiddleware") + 1, "coresync.audit.middleware.AuditContextMiddleware")
