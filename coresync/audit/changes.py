@@ -235,3 +235,36 @@ def connect() -> None:
         post_init.connect(_snapshot, sender=model, dispatch_uid=f"audit-snapshot-{label}")
         post_save.connect(_saved, sender=model, dispatch_uid=f"audit-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"audit-delete-{label}")
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime.datetime
+    action: str
+    who: str
+    channel: str
+    what: list[str]
+
+
+def describe(record: ChangeRecord) -> list[str]:
+    """``["status: pending → approved", "note (personal: not recorded)"]`` for one record."""
+    return [f"{field} (personal: not recorded)" if change.get(PERSONAL) else f"{field}: {change.get('old')} → {change.get('new')}"
+            for field, change in sorted(record.changes.items())]  # fmt: skip
+
+
+def history_attach(rows: list, *, attribute: str = "audit_history") -> list:
+    """Sets ``row.<attribute>`` to the rows' change history, oldest first, in one query (plus the content type, cached)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    if not rows:
+        return rows
+    content_type = ContentType.objects.get_for_model(type(rows[0]), for_concrete_model=False)
+    found: dict[str, list[HistoryLine]] = {}
+    for record in (ChangeRecord.objects.filter(content_type=content_type, object_id__in=[str(r.pk) for r in rows])
+                   .select_related("actor").order_by("at", "id")):  # fmt: skip
+        who_ = (record.actor.get_short_name() or f"user {record.actor_id}") if record.actor else record.actor_label
+        found.setdefault(record.object_id, []).append(
+            HistoryLine(at=record.at, action=record.get_action_display(), who=who_, channel=record.channel, what=describe(record)))
+    for row in rows:
+        setattr(row, attribute, found.get(str(row.pk), []))
+    return rows
