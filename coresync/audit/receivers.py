@@ -89,11 +89,9 @@ def connect_accounts() -> None:
     post_save.connect(_user_saved, sender=user, dispatch_uid="audit.user-saved")
     m2m_changed.connect(_groups_changed, sender=user.groups.through, dispatch_uid="audit.user-groups")
     m2m_changed.connect(_groups_changed, sender=user.user_permissions.through, dispatch_uid="audit.user-permissions")
-    try:
-        token = apps.get_model("authtoken", "Token")
-    except LookupError:
-        return
-    post_save.connect(_token_created, sender=token, dispatch_uid="audit.api-token")
+    if apps.is_installed("rest_framework.authtoken"):  # the token and the admin's proxy of it (each save names its own class)
+        for model in apps.get_app_config("authtoken").get_models():
+            post_save.connect(_token_created, sender=model, dispatch_uid=f"audit.api-token-{model.__name__}")
 
 
 # --- Celery tasks: the channel is "task", the actor the task's name ---------------------------------------------------

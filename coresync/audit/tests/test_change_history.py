@@ -48,9 +48,17 @@ def _plain(value):
 
 
 def _fields(form) -> dict:
+    from django.forms.widgets import MultiWidget
+
     data = {}
     for name, field in form.fields.items():
+        if getattr(field, "disabled", False) or getattr(field.widget, "read_only", False):
+            continue
         value = form.initial.get(name, field.initial)
+        if isinstance(field.widget, MultiWidget):  # a split date and time: one input per part
+            for i, part in enumerate(field.widget.decompress(value)):
+                data[f"{form.add_prefix(name)}_{i}"] = "" if part is None else str(part)
+            continue
         if value is False:
             continue  # an unticked box is not sent
         data[form.add_prefix(name)] = "on" if value is True else _plain(value)
