@@ -326,3 +326,20 @@ def test_technician_pay_rate_changes_are_recorded(demo_spa, maya):
     technician.hourly_rate = Decimal("41.00")
     technician.save()
     assert records(technician)[-1].changes == {"hourly_rate": {"old": str(maya.hourly_rate), "new": "41.00"}}
+
+
+def test_the_history_exports_as_json_lines(demo_spa, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    price = Price.objects.first()
+    price.amount += 2
+    price.save()
+    target = tmp_path / "changes.jsonl"
+    call_command("audit_export", "--log", "changes", "--output", str(target))
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    mine = [x for x in lines if x["model"] == "catalog.price" and x["object_id"] == str(price.pk) and x["action"] == "update"]
+    assert mine[-1]["changes"] == {"amount": {"old": str(price.amount - 2), "new": str(price.amount)}}
+    call_command("audit_export", "--log", "security", "--since", "2000-01-01", "--output", str(tmp_path / "security.jsonl"))
+    assert (tmp_path / "security.jsonl").exists()
