@@ -579,3 +579,6 @@ if SENTRY_DSN:
 READYZ_PROVIDER_CHECKS += ["coresync.notifications.health.mail_readiness", "coresync.payments.health.payments_readiness",
                            "coresync.calendars.health.calendar_readiness", "coresync.sheets.health.sheets_readiness",
                            "coresync.ai_agent.health.concierge_readiness", "coresync.outbox.health.outbox_readiness"]
+# --- Audit trail (issue 16) ---
+# Who changed what, through which channel: the request's channel and user, read by coresync.audit (after the request id).
+MIDDLEWARE.insert(MIDDLEWARE.index("coresync.core.observability.RequestIdMiddleware") + 1, "coresync.audit.middleware.AuditContextMiddleware")

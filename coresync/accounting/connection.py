@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from coresync.audit.models import SecurityKind
+from coresync.audit.services import security_event
 from coresync.core.errors import ProviderError
 from coresync.integrations.quickbooks import oauth
 from coresync.outbox.services import outbox_enqueue
@@ -125,6 +127,7 @@ def _disconnect(row: QuickBooksConnection, error: str) -> None:
     row.last_error = error[:2000]
     row.access_token = ""
     row.save()
+    security_event(SecurityKind.INTEGRATION, detail={"system": "quickbooks", "state": "disconnected", "realm_id": row.realm_id})
     outbox_enqueue(kind="accounting.email", dedupe_key=f"accounting.email:disconnected:{row.pk}:{now.timestamp():.0f}",
                    payload={"kind": "quickbooks_disconnected", "connection_id": row.pk})
     logger.warning("QuickBooks company %s disconnected: %s", row.realm_id, error)
@@ -137,6 +140,7 @@ def connection_connect(*, tokens: oauth.TokenSet) -> QuickBooksConnection:
             realm_id=tokens.realm_id, defaults={"refresh_token": "", "seeded_from": _fingerprint(settings.QUICKBOOKS_REFRESH_TOKEN)})
         row.seeded_from = _fingerprint(settings.QUICKBOOKS_REFRESH_TOKEN)
         tokens_store(row, tokens)
+        security_event(SecurityKind.INTEGRATION, detail={"system": "quickbooks", "state": "connected", "realm_id": row.realm_id})
     return row
 
 

@@ -7,18 +7,20 @@ import logging
 
 from django.db import DatabaseError
 
+from coresync.core.observability import request_id_var
 from coresync.core.ratelimit import client_ip
 
+from .context import current, who
 from .models import SecurityEvent
 
 logger = logging.getLogger("coresync.security")
 
 
 def request_id_of(request) -> str:
-    """The request id the request-id middleware set, or the one a proxy sent."""
+    """The request id the request-id middleware set (or the one a proxy sent); outside a request, the task's (observability)."""
     if request is None:
-        return ""
-    return str(getattr(request, "request_id", "") or request.META.get("HTTP_X_REQUEST_ID", ""))[:64]
+        return request_id_var.get()[:64]
+    return str(getattr(request, "request_id", "") or request.META.get("HTTP_X_REQUEST_ID", "") or request_id_var.get())[:64]
 
 
 def _address(value: str | None) -> str | None:
@@ -29,7 +31,14 @@ def _address(value: str | None) -> str | None:
 
 
 def security_event(kind: str, *, request=None, actor=None, actor_label: str = "", detail: dict | None = None) -> SecurityEvent | None:
-    """Append one row; never breaks what it records (a failed write is logged, the act goes on)."""
+    """Append one row; never breaks what it records (a failed write is logged, the act goes on).
+
+    Without ``request`` or ``actor``, the audit context's (set by the middleware, a task or a webhook) are used.
+    """
+    if request is None and actor is None:
+        actor, label = who()
+        request = current().request
+        actor_label = actor_label or ("" if actor is not None else label)
     user = getattr(request, "user", None) if actor is None and request is not None else actor
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None

@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from coresync.audit.models import SecurityKind
+from coresync.audit.services import security_event
 from coresync.bookings.models import RELEASED_STATUSES, Booking
 from coresync.catalog.models import Location, Room
 from coresync.core.errors import ProviderError
@@ -393,5 +395,7 @@ def feed_token(name: str) -> str:
 def feed_token_rotate(*, name: str, actor=None) -> str:
     """A new secret for one feed: every URL with the old one stops working at once."""
     token = secrets.token_urlsafe(24)
-    FeedToken.objects.update_or_create(name=name, defaults={"token": token, "rotated_by": actor if getattr(actor, "pk", None) else None})
+    with transaction.atomic():
+        FeedToken.objects.update_or_create(name=name, defaults={"token": token, "rotated_by": actor if getattr(actor, "pk", None) else None})
+        security_event(SecurityKind.TOKEN_ROTATED, actor=actor if getattr(actor, "pk", None) else None, detail={"feed": name})
     return token

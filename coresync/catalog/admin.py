@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from coresync.audit.admin import AuditHistoryMixin
+
 from .models import AddOn, Location, OpeningHours, Price, Room, RoomType, Service, ServiceCategory, Skill
 
 
@@ -9,7 +11,8 @@ class OpeningHoursInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_children = "opening hours"
     list_display = ["name", "timezone", "phone", "slot_step_minutes", "lead_time_minutes", "guest_booking_window_days", "sales_tax_rate"]
     search_fields = ["name", "address"]
     prepopulated_fields = {"slug": ["name"]}
@@ -56,7 +59,8 @@ class ServiceCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_children = "prices"
     list_display = ["name", "category", "duration_minutes", "buffer_minutes", "required_room_type", "required_skill", "active"]
     list_filter = ["category", "active", "required_room_type", "required_skill", "taxable"]
     list_editable = ["active"]
@@ -73,7 +77,8 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AddOn)
-class AddOnAdmin(admin.ModelAdmin):
+class AddOnAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_children = "prices"
     list_display = ["name", "extra_minutes", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
@@ -83,7 +88,7 @@ class AddOnAdmin(admin.ModelAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "column", "amount"]
     list_filter = ["column", "service__category"]
     search_fields = ["service__name", "addon__name"]

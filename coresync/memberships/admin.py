@@ -1,16 +1,18 @@
 from django.contrib import admin
 
+from coresync.audit.admin import AuditHistoryMixin
+
 from .models import Membership, MembershipTier
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(admin.ModelAdmin):
+class MembershipTierAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["name", "price_column", "discount_percent", "booking_window_days", "monthly_price", "active"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["member_number", "user", "tier", "status", "started_on", "renews_on", "card_on_file"]
     list_filter = ["tier", "status", "card_on_file"]
     search_fields = ["member_number", "user__email", "user__name"]

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 
+from coresync.audit.admin import AuditHistoryMixin
 from coresync.core.errors import ApplicationError
 
 from .models import MembershipSubscription, Payment, ProviderEventRecord, Refund, SavedCard
@@ -24,7 +25,8 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_children = "refunds"
     list_display = ["booking", "purpose", "status", "amount", "amount_paid", "amount_refunded", "provider", "created_at"]
     list_filter = ["status", "purpose", "provider"]
     search_fields = ["booking__reference", "booking__customer_email"]
@@ -69,13 +71,13 @@ class ProviderEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SavedCard)
-class SavedCardAdmin(admin.ModelAdmin):
+class SavedCardAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["user", "brand", "last4", "exp_month", "exp_year", "is_default", "consent_at", "consent_version"]
     readonly_fields = ["consent_at", "consent_version", "setup"]
 
 
 @admin.register(MembershipSubscription)
-class MembershipSubscriptionAdmin(admin.ModelAdmin):
+class MembershipSubscriptionAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["user", "tier", "status", "cancel_at_period_end", "current_period_end", "provider"]
     list_filter = ["status", "provider"]
     readonly_fields = ["status", "membership", "idempotency_key"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from coresync.audit.context import Channel, audit_context
 from coresync.outbox.registry import outbox_handler
 
 from . import cards, emails, services, subscriptions
@@ -22,6 +23,11 @@ SUBSCRIPTION_EVENTS = {"customer.subscription.created", "customer.subscription.u
 def handle_provider_event(payload: dict, dedupe_key: str) -> None:
     """Re-fetch the object the event names and apply it; unknown event types are ignored on purpose."""
     record = ProviderEventRecord.objects.get(pk=payload["record_id"])
+    with audit_context(channel=Channel.webhook(record.provider), actor_label=record.provider):  # the change history names the event's source
+        _provider_event_apply(record)
+
+
+def _provider_event_apply(record: ProviderEventRecord) -> None:
     if not record.object_id:
         logger.info("payment event %s names no object: ignored", record.event_id)
     elif record.type in INTENT_EVENTS:

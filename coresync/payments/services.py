@@ -17,6 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from coresync.audit.changes import record_update
+from coresync.audit.models import SecurityKind
+from coresync.audit.services import security_event
 from coresync.bookings.models import Booking, BookingStatus, EventChannel
 from coresync.bookings.services import booking_confirm
 from coresync.core.errors import Conflict, InvalidBookingState, ValidationFailed
@@ -152,8 +155,11 @@ def _charge_saved_card(payment: Payment, *, card: SavedCard, key: str) -> Intent
                 idempotency_key=key, description=f"{booking.reference} · {payment.get_purpose_display()}",
             )
     except (AuthenticationRequired, CardDeclined) as error:
-        Payment.objects.filter(pk=payment.pk, status__in=[S.UNPAID, S.PENDING, S.FAILED]).update(
-            status=S.FAILED, failure_code=error.code, updated_at=timezone.now())
+        with transaction.atomic():
+            if Payment.objects.filter(pk=payment.pk, status__in=[S.UNPAID, S.PENDING, S.FAILED]).update(
+                    status=S.FAILED, failure_code=error.code, updated_at=timezone.now()):
+                record_update(payment, {"status": payment.status, "failure_code": payment.failure_code},
+                              {"status": S.FAILED, "failure_code": error.code})
         raise
     external_ref_set(payment, system=payment.provider, kind="payment_intent", external_id=intent.id)
     return intent
@@ -254,6 +260,9 @@ def refund_request(*, payment: Payment, amount: Decimal | None = None, reason: s
         refund = Refund.objects.create(payment=locked, amount=amount, reason=reason[:200], actor=actor if getattr(actor, "pk", None) else None,
                                        idempotency_key=key or f"refund:{locked.pk}:{timezone.now().timestamp():.6f}")
         outbox_enqueue(kind="payments.refund", dedupe_key=f"payments.refund:{refund.pk}", payload={"refund_id": refund.pk})
+        security_event(SecurityKind.REFUND, actor=refund.actor,  # None: whoever the audit context names (a cancellation's)
+                       detail={"refund": refund.pk, "payment": locked.pk, "amount": str(amount), "currency": locked.currency,
+                               "reason": refund.reason})  # fmt: skip
     return refund
 
 
@@ -267,7 +276,9 @@ def refund_send(*, refund_id: int) -> Refund:
     reference = external_ref(payment, system=payment.provider, kind="payment_intent")
     provider.refund_create(intent_id=reference.external_id, amount=cents(refund.amount), idempotency_key=refund.idempotency_key,
                            metadata={"booking_reference": payment.booking.reference, "refund_id": str(refund.pk)})
-    Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(status=RefundStatus.SUCCEEDED, updated_at=timezone.now())
+    with transaction.atomic():
+        if Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(status=RefundStatus.SUCCEEDED, updated_at=timezone.now()):
+            record_update(refund, {"status": RefundStatus.PENDING}, {"status": RefundStatus.SUCCEEDED})
     payment_intent_apply(payment_id=payment.pk, intent=provider.intent_get(reference.external_id))
     refund.refresh_from_db()
     return refund

@@ -127,7 +127,10 @@ def _renews_on_follow(row: MembershipSubscription) -> None:
     if row.membership_id is None or row.current_period_end is None:
         return
     renews_on = timezone.localdate(row.current_period_end)
-    Membership.objects.filter(pk=row.membership_id).exclude(renews_on=renews_on).update(renews_on=renews_on, updated_at=timezone.now())
+    membership = row.membership
+    if membership.renews_on != renews_on:
+        membership.renews_on = renews_on
+        membership.save(update_fields=["renews_on", "updated_at"])  # a save (not update()), so the change history has it
 
 
 def _activate(row: MembershipSubscription) -> None:

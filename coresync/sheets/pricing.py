@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from coresync.audit.context import Channel, audit_context
 from coresync.catalog.models import AddOn, Price, Service
 from coresync.catalog.pricing_import import SERVICE_COLUMNS, ImportReport, pricing_import
 from coresync.core.errors import ProviderError
@@ -88,6 +89,13 @@ def snapshot_diff(before: dict[str, str], after: dict[str, str]) -> list[dict]:
 
 def pricing_apply(tabs: dict[str, list[dict]], *, source: str, actor: str, dry_run: bool = False) -> PricingSyncResult:
     """Validate and (unless ``dry_run``) write; an accepted change is kept as a ``PriceVersion``."""
+    if source == "admin":  # a person in the admin: the request's audit context says who
+        return _pricing_apply(tabs, source=source, actor=actor, dry_run=dry_run)
+    with audit_context(channel=Channel.SHEET if "sheet" in source else Channel.SYSTEM, actor_label=source[:120]):
+        return _pricing_apply(tabs, source=source, actor=actor, dry_run=dry_run)
+
+
+def _pricing_apply(tabs: dict[str, list[dict]], *, source: str, actor: str, dry_run: bool) -> PricingSyncResult:
     with transaction.atomic():
         before = price_snapshot()
         report = pricing_import(tabs)

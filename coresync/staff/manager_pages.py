@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from coresync.audit.changes import history_attach
 from coresync.core.errors import ApplicationError
 from coresync.core.ratelimit import rate_limited
 from coresync.technicians import services as technician_services
@@ -55,6 +56,7 @@ def hours(request):
     pending = list(WorkLog.objects.select_related("technician").filter(status=ReviewStatus.PENDING).order_by("date", "technician__display_name")[:200])
     reviewed = list(WorkLog.objects.select_related("technician", "reviewed_by").exclude(status=ReviewStatus.PENDING)
                     .order_by("-reviewed_at", "-date")[:20])
+    history_attach(pending + reviewed)  # who changed each log, when, how (one query)
     payroll = technician_services.payroll_for_week(monday=monday)
     week = technician_services.week_label(monday)
     return render(request, "manager/hours.html", {

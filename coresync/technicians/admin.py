@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from coresync.audit.admin import AuditHistoryMixin
+
 from .models import ExtraShift, Technician, TimeOff, WeeklyShift, WorkLog
 
 
@@ -21,7 +23,8 @@ class ExtraShiftInline(admin.TabularInline):
 
 
 @admin.register(Technician)
-class TechnicianAdmin(admin.ModelAdmin):
+class TechnicianAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_children = "shifts, time off and work logs"
     list_display = ["display_name", "user", "location", "hourly_rate", "active"]
     list_filter = ["active", "skills", "location"]
     search_fields = ["display_name", "user__email", "user__name"]
@@ -32,7 +35,7 @@ class TechnicianAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["technician", "starts_at", "ends_at", "reason", "status", "reviewed_by"]
     list_filter = ["status", "technician"]
     readonly_fields = ["reviewed_by", "reviewed_at"]
@@ -40,14 +43,14 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExtraShift)
-class ExtraShiftAdmin(admin.ModelAdmin):
+class ExtraShiftAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["technician", "starts_at", "ends_at", "note"]
     list_filter = ["technician"]
     date_hierarchy = "starts_at"
 
 
 @admin.register(WorkLog)
-class WorkLogAdmin(admin.ModelAdmin):
+class WorkLogAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """Read-mostly: hours are reviewed through the manager API and pages, which keep the audit history."""
 
     list_display = ["technician", "date", "hours", "status", "reviewed_by", "reviewed_at"]

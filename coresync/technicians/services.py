@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from coresync.audit.changes import gathered, record_change
+from coresync.audit.models import ChangeAction
 from coresync.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 from .models import ReviewStatus, Technician, TimeOff, WeeklyShift, WorkLog
@@ -228,8 +230,13 @@ def clean_shifts(items) -> list[ShiftBlock]:
 
 def weekly_shifts_replace(*, technician: Technician, blocks: list[ShiftBlock]) -> None:
     """Replace the technician's weekly shifts (the caller has checked no booking is orphaned, inside its transaction)."""
-    WeeklyShift.objects.filter(technician=technician).delete()
+    with gathered() as removed:  # the rows it replaces: one change record for the whole week, not one per row
+        WeeklyShift.objects.filter(technician=technician).delete()
     WeeklyShift.objects.bulk_create(WeeklyShift(technician=technician, weekday=b.weekday, starts=b.starts, ends=b.ends) for b in blocks)
+    old = sorted(f"{s.weekday} {s.starts:%H:%M}-{s.ends:%H:%M}" for s, _, _ in removed)
+    new = sorted(f"{b.weekday} {b.starts:%H:%M}-{b.ends:%H:%M}" for b in blocks)
+    if old != new:
+        record_change(Technician, technician.pk, action=ChangeAction.UPDATE, changes={"weekly_shifts": {"old": old, "new": new}})
     from .selectors import schedule_invalidate_on_commit
 
     schedule_invalidate_on_commit()  # bulk_create sends no post_save
