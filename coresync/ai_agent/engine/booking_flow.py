@@ -501,6 +501,7 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     absorb_details(parse, state, ctx, contact_too=False)  # "…, my friend is Zoe Park zoe@…"
     known = len(state.guests)
     _take_names(parse, state, ctx)
+    _take_people(parse, state, ctx)
     if for_guest and parse.email and len(state.guests) > known and not companion_email and parse.email != contact.get("email"):
         state.guests[known].setdefault("email", parse.email)
     if problems:
@@ -552,6 +553,44 @@ def _take_names(parse: Parse, state, ctx: TurnContext) -> None:
             known.add(name.casefold())
 
 
+def _take_people(parse: Parse, state, ctx: TurnContext) -> None:
+    """Several people's details in one message, each e-mail and phone written after its person's name: each keeps their own.
+
+    The first person is the guest (when we have no name for them yet); the others join the party with their details.
+    """
+    if not parse.people or state.pending_operation:
+        return
+    contact = state.contact
+    own = {(getattr(ctx.user, "name", "") or "").casefold()} if ctx.user is not None else {contact.get("name", "").casefold()}
+    people = list(parse.people)
+    if ctx.user is None and (not contact.get("name") or people[0]["name"].casefold() in own):
+        first = people.pop(0)
+        contact.setdefault("name", first["name"][:150])
+        contact["name"] = contact["name"] or first["name"][:150]
+        for key in ("email", "phone"):
+            if first[key] and (not contact.get(key) or contact[key] == parse.email or contact[key] == parse.phone):
+                if key == "email":
+                    try:
+                        validate_email(first[key])
+                    except ValidationError:
+                        continue
+                contact[key] = first[key]
+        own.add(contact["name"].casefold())
+    for person in people:
+        if person["name"].casefold() in own:
+            continue
+        guest = next((g for g in state.guests if g["name"].casefold() == person["name"].casefold()), None)
+        if guest is None:
+            if len(state.guests) >= 5:
+                continue
+            guest = {"name": person["name"][:150]}
+            state.guests.append(guest)
+        if person["email"]:
+            guest["email"] = person["email"]
+    if state.guests and (state.party or 1) < 1 + len(state.guests):
+        state.party = 1 + len(state.guests)
+
+
 def _known_people(parse: Parse, state, ctx: TurnContext) -> set[str]:
     """Names already in the party: the others named, and the speaker (never their own companion)."""
     known = {g["name"].casefold() for g in state.guests} | {state.contact.get("name", "").casefold(), (parse.name or "").casefold()}
@@ -582,6 +621,7 @@ def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool =
         if name.casefold() not in known and len(state.guests) < 5:
             state.guests.append({"name": name[:150], **({"email": email} if email else {})})
             known.add(name.casefold())
+    _take_people(parse, state, ctx)
     if parse.guest_services:
         state.party_services = list(parse.guest_services)
     if parse.party and len(state.guests) > parse.party - 1:

@@ -155,6 +155,8 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
     index = ctx.index
     if parse.services and parse.services[0] != state.service_id and not parse.addons:
         state.addons = []  # another treatment: its own add-ons
+    if parse.addons_exact:
+        state.addons = []  # "just the aromatherapy"
     for addon_id in parse.addons:
         slug = index.addons[addon_id].slug
         if slug not in state.addons:
@@ -406,6 +408,25 @@ def _availability(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     booking_flow.offer_slots(state, ctx, reply, booking_intent=False)
 
 
+_ADD_WORDS = re.compile(r"\b(?:add|adding|also|as well|too|plus|with|get|include|put|throw in)\b")
+
+
+def _addon_for_the_held(parse: Parse, state, ctx: TurnContext) -> None:
+    """"Can you add paraffin for my feet?", "add the beard oil for my beard too" while a treatment is held or its times
+    listed: the treatment word says what the add-on is for (the held one), it is no other treatment of the same kind."""
+    if not parse.addons or not parse.services or parse.correction or parse.reference or state.pending_operation:
+        return
+    held = ctx.index.services.get(state.service_id)
+    if held is None or not (state.selected or state.offered) or not _ADD_WORDS.search(parse.folded):
+        return
+    services = ctx.index.services
+    if any(services[s].category_id != held.category_id for s in parse.services) or not set(parse.addons) <= set(held.addon_ids):
+        return
+    parse.services, parse.guest_services, parse.categories = [], [], []
+    if parse.intent in ("price_question", "service_info", "browse_services", "availability_question", "fallback"):
+        parse.intent = "book"
+
+
 HANDLERS = {
     "greet": info_flow.greet,
     "browse_services": info_flow.browse,
@@ -446,6 +467,7 @@ class RulesEngine(ConciergeEngine):
             parse.intent = offered  # an action we offered means what we offered it for
         elif state.waitlist.get("asked") and (parse.services or parse.categories) and not parse.reference:
             parse.intent = "waitlist"  # the treatment we asked for, to wait for
+        _addon_for_the_held(parse, state, ctx)
         intent = contextual_intent(parse, state)
         revision = is_revision(parse, state, intent)
         if revision:
