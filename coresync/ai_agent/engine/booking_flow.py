@@ -564,17 +564,7 @@ def _take_people(parse: Parse, state, ctx: TurnContext) -> None:
     own = {(getattr(ctx.user, "name", "") or "").casefold()} if ctx.user is not None else {contact.get("name", "").casefold()}
     people = list(parse.people)
     if ctx.user is None and (not contact.get("name") or people[0]["name"].casefold() in own):
-        first = people.pop(0)
-        contact.setdefault("name", first["name"][:150])
-        contact["name"] = contact["name"] or first["name"][:150]
-        for key in ("email", "phone"):
-            if first[key] and (not contact.get(key) or contact[key] == parse.email or contact[key] == parse.phone):
-                if key == "email":
-                    try:
-                        validate_email(first[key])
-                    except ValidationError:
-                        continue
-                contact[key] = first[key]
+        _take_organiser(parse, contact, people.pop(0))
         own.add(contact["name"].casefold())
     for person in people:
         if person["name"].casefold() in own:
@@ -589,6 +579,20 @@ def _take_people(parse: Parse, state, ctx: TurnContext) -> None:
             guest["email"] = person["email"]
     if state.guests and (state.party or 1) < 1 + len(state.guests):
         state.party = 1 + len(state.guests)
+
+
+def _take_organiser(parse: Parse, contact: dict, first: dict) -> None:
+    """The guest's own details from the first person of a list (theirs win over the message's first e-mail or phone)."""
+    contact["name"] = contact.get("name") or first["name"][:150]
+    for key in ("email", "phone"):
+        if not first[key] or (contact.get(key) and contact[key] not in (parse.email, parse.phone)):
+            continue
+        if key == "email":
+            try:
+                validate_email(first[key])
+            except ValidationError:
+                continue
+        contact[key] = first[key]
 
 
 def _known_people(parse: Parse, state, ctx: TurnContext) -> set[str]:

@@ -150,13 +150,9 @@ def _match_offered(parse: Parse, state) -> dict | None:
     return None
 
 
-def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
-    """Add-ons, the party's size, "the day after", "same time", "make it 90 minutes"."""
-    index = ctx.index
-    if parse.services and parse.services[0] != state.service_id and not parse.addons:
-        state.addons = []  # another treatment: its own add-ons
-    if parse.addons_exact:
-        state.addons = []  # "just the aromatherapy"
+def _remember_addons(parse: Parse, state, index) -> None:
+    if (parse.services and parse.services[0] != state.service_id and not parse.addons) or parse.addons_exact:
+        state.addons = []  # another treatment: its own add-ons; "just the aromatherapy": those named only
     for addon_id in parse.addons:
         slug = index.addons[addon_id].slug
         if slug not in state.addons:
@@ -165,6 +161,12 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
         state.addons = []
     for addon_id in parse.addons_removed:
         state.addons = [s for s in state.addons if s != index.addons[addon_id].slug]
+
+
+def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
+    """Add-ons, the party's size, "the day after", "same time", "make it 90 minutes"."""
+    index = ctx.index
+    _remember_addons(parse, state, index)
     if parse.party:
         state.party = parse.party
     if parse.shift_days and state.date_from and not parse.when.has_date:
