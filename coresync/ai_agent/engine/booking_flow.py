@@ -185,7 +185,7 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
         _explain_window(state, ctx, reply, availability.window_ends, service, viewer=viewer)
         slots = _availability(ctx, service.id, ctx.today, availability.window_ends, **look).slots
         asked = None
-    asked_days = [s for s in slots if asked and asked <= s.start.date() <= date.fromisoformat(state.date_to or state.date_from)]
+    asked_days = _on_days(slots, asked, date.fromisoformat(state.date_to or state.date_from), ctx) if asked else []
     if state.exact_minute is not None and asked:
         exact = [s for s in asked_days if _minute_of(s) == state.exact_minute]
         if exact and not reference:
@@ -219,6 +219,16 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
     else:
         intro = f"Nothing is free for {service.name} in the next few days."
     _present(state, ctx, reply, service, _first_days(later, 3), reference, intro=intro + (" The nearest free times:" if later else ""))
+
+
+def _on_days(slots: list, first: date, last: date, ctx: TurnContext) -> list:
+    """The slots on the days ``first``..``last`` (local), by their epoch minutes: no datetime made per slot."""
+    tz = ctx.index.timezone
+    if tz is None:
+        return [s for s in slots if first <= s.start.date() <= last]
+    low = int(datetime.combine(first, datetime.min.time(), tz).timestamp()) // 60
+    high = int(datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()) // 60
+    return [s for s in slots if low <= s.start_minute < high]
 
 
 def _first_days(slots: list, count: int) -> list:
