@@ -410,6 +410,19 @@ def _availability(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     booking_flow.offer_slots(state, ctx, reply, booking_intent=False)
 
 
+_INSIST = re.compile(r"\b(?:anyway|anyways|regardless|still|all the same|even so|just (?:cancel|move|do) it|i know|i understand)\b")
+
+
+def _insists_on_late_change(parse: Parse, state, intent: str) -> str:
+    """After "can't change it here, it starts in 5 hours": the same request again ("yes, cancel it anyway") goes to the team."""
+    _, _, reference = state.late_change.partition(":")
+    same = not parse.reference or parse.reference == reference
+    if same and (intent in ("cancel", "reschedule") or (intent in ("confirm", "fallback") and _INSIST.search(parse.folded))):
+        return "late_change"
+    state.late_change = ""
+    return intent
+
+
 _ADD_WORDS = re.compile(r"\b(?:add|adding|also|as well|too|plus|with|get|include|put|throw in)\b")
 
 
@@ -449,6 +462,7 @@ HANDLERS = {
     "fallback": info_flow.fallback,
     "account_change": info_flow.account_change,
     "my_bookings": manage_flow.list_bookings,
+    "late_change": manage_flow.late_change_handoff,
     "waitlist": extras_flow.waitlist,
     "pay": extras_flow.pay,
 }
@@ -471,6 +485,8 @@ class RulesEngine(ConciergeEngine):
             parse.intent = "waitlist"  # the treatment we asked for, to wait for
         _addon_for_the_held(parse, state, ctx)
         intent = contextual_intent(parse, state)
+        if state.late_change:
+            intent = _insists_on_late_change(parse, state, intent)
         revision = is_revision(parse, state, intent)
         if revision:
             prepare_revision(parse, state, ctx)
