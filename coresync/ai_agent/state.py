@@ -60,6 +60,7 @@ class DialogueState:
     waitlist: dict = field(default_factory=dict)  # a waitlist request waiting for the guest's details
     operation_text: str = ""  # the request of a cancel or move that waited for proof ("move CS-… to Wednesday at 1")
     pending_operation: str = ""  # cancel | reschedule
+    late_change: str = ""  # "cancel:CS-…": a change refused here, too close to the start (asked again: handed to the team)
     identity_attempts: int = 0
     fallbacks: int = 0
     handoff: bool = False

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
 from babel.numbers import format_currency
 
-LOCALE = "en_US"
+LOCALE = Locale.parse("en_US")  # parsed once: Babel would parse the identifier again on every call (a chat turn makes ~20)
 
 
 def _local(moment: datetime, tz: tzinfo | None) -> datetime:

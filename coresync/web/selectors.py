@@ -115,6 +115,7 @@ class LocationView:
     free_cancellation_hours: int
     guest_window_days: int
     hours: tuple[tuple[str, str], ...]  # ("Monday", "9:00 AM – 9:00 PM")
+    timezone: str = "America/New_York"  # the location's clock (the chat's "Good morning" follows it, not UTC)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _location_view(location, hours) -> LocationView:
         free_cancellation_hours=location.free_cancellation_hours,
         guest_window_days=location.guest_booking_window_days,
         hours=tuple((h.get_weekday_display(), f"{_clock(h.opens)} – {_clock(h.closes)}") for h in hours),
+        timezone=location.timezone,
     )
 
 

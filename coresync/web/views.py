@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -44,9 +48,20 @@ DEFAULT_SUGGESTIONS = [
 ]
 
 
+def part_of_day(site, now: datetime | None = None) -> str:
+    """'morning', 'afternoon' or 'evening' at the spa: the location's own clock, not the server's (UTC)."""
+    try:
+        zone = ZoneInfo(site.location.timezone) if site.location else timezone.get_current_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_current_timezone()
+    local = (now or timezone.now()).astimezone(zone)
+    return "morning" if 5 <= local.hour < 12 else "afternoon" if local.hour < 17 else "evening"
+
+
 def _page(request, template: str, **context):
     context.setdefault("site", site_content())
     context.setdefault("chat_suggestions", DEFAULT_SUGGESTIONS)
+    context.setdefault("chat_greeting", f"Good {part_of_day(context['site'])}.")
     return render(request, template, context)
 
 

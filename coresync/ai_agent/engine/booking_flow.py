@@ -185,7 +185,7 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
         _explain_window(state, ctx, reply, availability.window_ends, service, viewer=viewer)
         slots = _availability(ctx, service.id, ctx.today, availability.window_ends, **look).slots
         asked = None
-    asked_days = [s for s in slots if asked and asked <= s.start.date() <= date.fromisoformat(state.date_to or state.date_from)]
+    asked_days = _on_days(slots, asked, date.fromisoformat(state.date_to or state.date_from), ctx) if asked else []
     if state.exact_minute is not None and asked:
         exact = [s for s in asked_days if _minute_of(s) == state.exact_minute]
         if exact and not reference:
@@ -219,6 +219,16 @@ def offer_slots(state, ctx: TurnContext, reply: Reply, *, booking_intent: bool, 
     else:
         intro = f"Nothing is free for {service.name} in the next few days."
     _present(state, ctx, reply, service, _first_days(later, 3), reference, intro=intro + (" The nearest free times:" if later else ""))
+
+
+def _on_days(slots: list, first: date, last: date, ctx: TurnContext) -> list:
+    """The slots on the days ``first``..``last`` (local), by their epoch minutes: no datetime made per slot."""
+    tz = ctx.index.timezone
+    if tz is None:
+        return [s for s in slots if first <= s.start.date() <= last]
+    low = int(datetime.combine(first, datetime.min.time(), tz).timestamp()) // 60
+    high = int(datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()) // 60
+    return [s for s in slots if low <= s.start_minute < high]
 
 
 def _first_days(slots: list, count: int) -> list:
@@ -501,6 +511,7 @@ def take_contact(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     absorb_details(parse, state, ctx, contact_too=False)  # "…, my friend is Zoe Park zoe@…"
     known = len(state.guests)
     _take_names(parse, state, ctx)
+    _take_people(parse, state, ctx)
     if for_guest and parse.email and len(state.guests) > known and not companion_email and parse.email != contact.get("email"):
         state.guests[known].setdefault("email", parse.email)
     if problems:
@@ -552,6 +563,48 @@ def _take_names(parse: Parse, state, ctx: TurnContext) -> None:
             known.add(name.casefold())
 
 
+def _take_people(parse: Parse, state, ctx: TurnContext) -> None:
+    """Several people's details in one message, each e-mail and phone written after its person's name: each keeps their own.
+
+    The first person is the guest (when we have no name for them yet); the others join the party with their details.
+    """
+    if not parse.people or state.pending_operation:
+        return
+    contact = state.contact
+    own = {(getattr(ctx.user, "name", "") or "").casefold()} if ctx.user is not None else {contact.get("name", "").casefold()}
+    people = list(parse.people)
+    if ctx.user is None and (not contact.get("name") or people[0]["name"].casefold() in own):
+        _take_organiser(parse, contact, people.pop(0))
+        own.add(contact["name"].casefold())
+    for person in people:
+        if person["name"].casefold() in own:
+            continue
+        guest = next((g for g in state.guests if g["name"].casefold() == person["name"].casefold()), None)
+        if guest is None:
+            if len(state.guests) >= 5:
+                continue
+            guest = {"name": person["name"][:150]}
+            state.guests.append(guest)
+        if person["email"]:
+            guest["email"] = person["email"]
+    if state.guests and (state.party or 1) < 1 + len(state.guests):
+        state.party = 1 + len(state.guests)
+
+
+def _take_organiser(parse: Parse, contact: dict, first: dict) -> None:
+    """The guest's own details from the first person of a list (theirs win over the message's first e-mail or phone)."""
+    contact["name"] = contact.get("name") or first["name"][:150]
+    for key in ("email", "phone"):
+        if not first[key] or (contact.get(key) and contact[key] not in (parse.email, parse.phone)):
+            continue
+        if key == "email":
+            try:
+                validate_email(first[key])
+            except ValidationError:
+                continue
+        contact[key] = first[key]
+
+
 def _known_people(parse: Parse, state, ctx: TurnContext) -> set[str]:
     """Names already in the party: the others named, and the speaker (never their own companion)."""
     known = {g["name"].casefold() for g in state.guests} | {state.contact.get("name", "").casefold(), (parse.name or "").casefold()}
@@ -582,6 +635,7 @@ def absorb_details(parse: Parse, state, ctx: TurnContext, *, contact_too: bool =
         if name.casefold() not in known and len(state.guests) < 5:
             state.guests.append({"name": name[:150], **({"email": email} if email else {})})
             known.add(name.casefold())
+    _take_people(parse, state, ctx)
     if parse.guest_services:
         state.party_services = list(parse.guest_services)
     if parse.party and len(state.guests) > parse.party - 1:

@@ -70,6 +70,8 @@ class CatalogIndex:
                         found[kind].append(item_id)
                         if kind == "service":
                             found["service_at"].append(start)  # where it was said (word index), beside its id
+                        elif kind == "addon":
+                            found["addon_at"].append((start, start + size))  # its words, beside its id
                     if kind == "service" and "addon" in kinds and item_id not in found["shared"]:
                         found["shared"].append(item_id)
                 for i in range(start, start + size):

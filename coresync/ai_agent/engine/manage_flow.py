@@ -299,7 +299,9 @@ def _changeable(booking, state, ctx: TurnContext, reply: Reply) -> bool:
 
     hours = booking.location.free_cancellation_hours
     if not booking_changeable(booking, actor=_actor(ctx), now=ctx.now):
+        operation = state.pending_operation or "cancel"
         state.forget_operation()
+        state.late_change = f"{operation}:{booking.reference}"
         reply.say(
             f"Bookings can be changed here until {hours} hours before the start, and {booking.reference} starts "
             f"{ctx.voice.moment(booking.start.astimezone(ctx.index.timezone))}. Please call us{_phone_line(ctx)} and we'll help.",
@@ -516,4 +518,24 @@ def confirm_reschedule(parse: Parse, state, ctx: TurnContext, reply: Reply) -> N
     reply.say(
         text + " Is there anything else I can help with?",
         actions=[action("Directions", "where are you located?", "faq_location"), action("What to bring", "what should I bring?", "faq_what_to_bring")],
+    )
+
+
+def late_change_handoff(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
+    """Asked again to cancel or move a booking too close to its start ("cancel it anyway"): the team takes it, with its reference.
+
+    The concierge never breaks the change policy (staff may cancel late, under the late-cancellation fee); it does not
+    repeat its refusal either.
+    """
+    operation, _, reference = state.late_change.partition(":")
+    state.late_change, state.handoff, state.awaiting = "", True, ""
+    reply.handoff_reason, reply.outcome = "asked", "handoff"
+    verb = "move" if operation == "reschedule" else "cancel"
+    if ctx.spoken:
+        reply.say(f"I can't {verb} {reference} myself this close to the start. I'm passing you to a member of our team now; please stay on the line.")
+        return
+    reply.say(
+        f"I can't {verb} {reference} here this close to the start, so I've passed your request to our team with the booking's "
+        f"details: they can {verb} it for you under our late-change policy and will get back to you shortly. "
+        f"You can also call us{_phone_line(ctx)}."
     )

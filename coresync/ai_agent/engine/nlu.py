@@ -113,6 +113,8 @@ class Parse:
     guest_services: list = field(default_factory=list)  # each companion's own treatment, when they differ ("a swedish for my husband")
     correction: bool = False  # "actually", "no, …", "instead", "make it …": the message revises what was asked
     clear_addons: bool = False  # "no add-ons", "without any extras"
+    addons_exact: bool = False  # "just the aromatherapy": the add-ons named are all of them
+    people: list = field(default_factory=list)  # [{"name", "email", "phone"}] when one message gives several people's details
     shift_minutes: int = 0  # "an hour later" (+60), "30 minutes earlier" (-30)
 
     def entities(self, index: CatalogIndex) -> dict:
@@ -285,10 +287,12 @@ _PARTY = re.compile(
     r"|\b(two|three|four|five|six|[2-6])\s+(?!hours?\b|hr|min|minutes?\b)(?:[a-z'\-]+\s+){1,3}(?:massages|facials|manicures|pedicures|haircuts|shaves|treatments|manis|pedis|rituals)\b"
 )
 _PAIR = re.compile(
-    r"\b(?:my|a)\s+(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
-    r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half)\s+and\s+(?:i|me|myself)\b"
+    r"(?:\b(?:my|a)\s+|^)(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|"
+    r"colleague|coworker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|hubby|wifey|bf|gf|bff|sis|bro)"
+    r"\s+and\s+(?:i|me|myself)\b"
     r"|\b(?:me|i|myself)\s+and\s+(?:my|a)\s+(?:best\s+)?(?:friend|partner|wife|husband|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|"
     r"father|daughter|son|colleague|coworker|bestie|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|other half|guest|girl ?friend|boy ?friend|"
+    r"hubby|wifey|bf|gf|bff|"
     r"sis|bro|grandma|grandmother|grandpa|grandfather|fiancé|fiancée|neighbou?r|pal|buddy|friend of mine|\w+ friend)\b|\bthe two of us\b|\bboth of us\b|\bus both\b|\bus two\b"
     r"|\bsame (?:thing |one |treatment |booking )?for my \w+|\b(?:my|a) (?:friend|partner|wife|husband|boyfriend|girlfriend|sister|brother|mom|mum|mother|dad|father|daughter|son|colleague|bestie|mate|roommate|cousin|spouse) (?:too|as well|also)\b"
     r"|\b(?:come|join|joining) (?:too|as well|along|with me)\b|\bcouples?\b(?! ritual)"
@@ -449,6 +453,59 @@ def companions_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[t
     return [(n, e) for n, e in out if not (n.casefold() in seen or seen.add(n.casefold()))]
 
 
+_RELATION_WORDS = (
+    r"(?:friend|partner|wife|husband|hubby|wifey|boyfriend|girlfriend|bf|gf|bff|fianc[eé]e?|sister|sis|brother|bro|mom|mum|mother|dad|"
+    r"father|daughter|son|colleague|coworker|co-worker|bestie|best friend|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|"
+    r"other half|guest|other person|second person)s?"
+)
+# What leads into one person's details in a list of people ("and my sister is …", "friend: …", "names are …").
+_PERSON_LEAD = re.compile(
+    rf"^(?:(?:and|&|plus|also|then|with)\s+)*(?:(?:my|our|the|a)\s+)?(?:{_RELATION_WORDS}\s*(?:'s name is|'s name's|'s name|s name is|name is|"
+    r"is called|is named|named|called|is|:|-|=)?\s+)?(?:(?:full\s+)?names?\s*(?:are|is|:|-)?\s+)?"
+    r"(?:(?:he|she)(?:'s|\s+is)\s+|(?:his|her|their)\s+name(?:\s+is|'s|:)?\s+)?",
+    re.I,
+)
+
+
+def people_in(text: str, vocabulary: frozenset[str] = frozenset()) -> list[dict]:
+    """The people of a message that lists several, each with the e-mail and phone written after their name.
+
+    "Carlos Diaz carlos@x.com 917… and Maria Diaz maria@x.com", "kate morgan kate@x.com, friend is Lily Evans lily@x.com":
+    [{"name", "email", "phone"}, …] in the order written. A name in lower case counts when its details follow it.
+    """
+    details = [(m.start(), m.end(), "email", m.group(0).lower()) for m in EMAIL.finditer(text)]
+    for m in PHONE.finditer(EMAIL.sub(lambda e: " " * len(e.group(0)), text)):
+        digits = re.sub(r"\D", "", m.group(1))
+        if 7 <= len(digits) <= 15 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", m.group(1).strip()):
+            details.append((m.start(1), m.end(1), "phone", ("+" if m.group(1).startswith("+") else "") + digits))
+    if not details:
+        return []
+    details.sort()
+    capitals = text != text.lower()
+    people: list[dict] = []
+    pending: dict = {}
+    cursor = 0
+    for start, end, kind, value in [*details, (len(text), len(text), "", "")]:
+        segments = re.split(r"[,;.!?()\n/|+]|\s+and\s+|\s+&\s+|\s+-\s+", _LABELS.sub(" , ", text[cursor:start]))
+        for position, segment in enumerate(segments):
+            segment = _LEADS.sub("", _PERSON_LEAD.sub("", segment.strip())).strip(" '\"")
+            adjacent = position == len(segments) - 1 and bool(kind)
+            name = person_name(segment)
+            if not name and (adjacent or not capitals) and not any(w in vocabulary for w in segment.lower().split()):
+                name = name_shape(segment) if len(segment.split()) > 1 else ""  # "kate morgan kate@…": its details just after it
+            if name and name.casefold() not in {p["name"].casefold() for p in people}:
+                people.append({"name": name, "email": "", "phone": "", **pending})
+                pending = {}
+        if kind:
+            target = people[-1] if people and not people[-1][kind] else None
+            if target is not None:
+                target[kind] = value
+            else:
+                pending.setdefault(kind, value)
+        cursor = end
+    return people
+
+
 _FOR_ME = re.compile(r"\b(?:for me|for myself|me a|i'?ll have|i'?ll take|i want|i'?d like)\b")
 _FOR_OTHER = re.compile(
     r"\b(?:for|and)\s+(?:my|our|her|his|him|them)\b|\b(?:she|he|they)(?:'d| would| wants?| will)\b"
@@ -549,7 +606,7 @@ def _twin_treatments(corrected: str, found: dict, parse: Parse, index: CatalogIn
             parse.services = [s for s in parse.services if s != other]
 
 
-def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -> None:
+def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex, said: str = "") -> None:
     """Add-ons named; a phrase that names both a treatment and an add-on ("hot stones") is the add-on beside another treatment."""
     _twin_treatments(corrected, found, parse, index)
     addons = found.get("addon", [])
@@ -559,7 +616,7 @@ def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -
     own = [s for s in parse.services if s not in shared]
     addish = re.search(
         r"\b(add|adding|added|with|plus|extra|upgrade|also|and|on top|include|including|addon|add-on|add on|"
-        r"without|skip|remove|drop|minus|take off|forget|no)\b", corrected
+        r"without|skip|remove|drop|minus|take off|forget|no|keep|just|only|lose|leave)\b", corrected
     )
     keep = []
     for addon_id in addons:
@@ -568,11 +625,49 @@ def _addons_in(corrected: str, found: dict, parse: Parse, index: CatalogIndex) -
             continue  # "hot stone massage" alone: the treatment
         keep.append(addon_id)
         parse.services = [s for s in parse.services if s not in twin]
-    negated = re.search(r"\b(without|no|remove|drop|skip|minus|take off|forget)\b", corrected)
-    if negated:
-        parse.addons_removed = keep
-    else:
-        parse.addons = keep
+    spans = dict(zip(found.get("addon", []), found.get("addon_at", []), strict=False))
+    words = said.split()
+    polarity: dict[int, str] = {}
+    for addon_id in sorted(keep, key=lambda a: spans.get(a, (0, 0))):
+        polarity[addon_id] = _addon_polarity(words, spans.get(addon_id), spans, polarity)
+    parse.addons = [a for a in keep if polarity[a] != "no"]
+    parse.addons_removed = [a for a in keep if polarity[a] == "no"]
+    parse.addons_exact = any(polarity[a] == "only" for a in parse.addons)
+
+
+# Words that take an add-on away ("drop the hot stones", "lose the eye one", "leave out the scalp ritual") or keep it
+# ("but keep the hot stones", "just the aromatherapy"); the nearest one before an add-on says which, within its clause.
+_ADDON_OFF = frozenset("without no remove drop skip minus forget not lose ditch nix exclude omit".split())  # noqa: SIM905
+_ADDON_OFF_PAIRS = frozenset({("leave", "out"), ("leave", "off"), ("take", "off"), ("take", "away"), ("get", "rid"), ("instead", "of"),
+                              ("rather", "than"), ("don't", "want"), ("dont", "want"), ("don't", "need"), ("dont", "need"), ("no", "need")})
+_ADDON_ON = frozenset("just only but keep add adding with plus also include including instead then".split())  # noqa: SIM905
+_ADDON_ONLY = frozenset(("just", "only"))
+_ADDON_JOIN = frozenset(("and", "or", "nor", "the", "&", "also"))
+
+
+def _addon_polarity(words: list[str], span, spans: dict, known: dict) -> str:
+    """'yes', 'no' or 'only' for the add-on said at ``span`` (word indexes), read from the words just before it."""
+    if span is None:
+        return "yes"
+    start, end = span
+    others = {i: a for a, (s, e) in spans.items() if a in known for i in range(s, e)}
+    i = start - 1
+    while i >= max(0, start - 7):
+        word = words[i] if i < len(words) else ""
+        if i in others:  # "without hot stones and the aromatherapy": one clause, the same answer
+            between = words[i + 1 : start]
+            return known[others[i]] if all(w in _ADDON_JOIN for w in between) else "yes"
+        if i > 0 and (words[i - 1], word) in _ADDON_OFF_PAIRS:
+            return "no"
+        if word in _ADDON_OFF:
+            return "no"
+        if word in _ADDON_ON:
+            return "only" if word in _ADDON_ONLY else "yes"
+        i -= 1
+    after = words[end : end + 1]
+    if after and after[0] in ("off", "out"):  # "take the hot stones off"
+        return "no"
+    return "yes"
 
 
 # "… for Paul Adams", "booked under Ann Lee", "Paul Adams here": the person the booking is for, written with capitals.
@@ -622,14 +717,18 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
     ):
         parse.name = parse.companions.pop()[0]  # "it's for me, Paul Adams": the speaker's own name
     parse.companions = [c for c in parse.companions if c[0].casefold() != (parse.name or "").casefold()]
+    if len(EMAIL.findall(text)) > 1 or ((parse.email or parse.phone) and (parse.companions or re.search(r"\band\b|,", text))):
+        people = people_in(text, index.vocabulary)
+        parse.people = people if len(people) > 1 else []
     rest = _without_names(text, rest, parse, index)
     corrected = correct_typos(rest, index.vocabulary)
     # "same for my partner", "me and my husband": the people, not a treatment ("partner" also names the couples ritual)
     people = _RELATION.sub(" ", corrected) if _RELATION.search(corrected) else corrected
     found = index.find(people)
     parse.services = found.get("service", [])
-    _addons_in(corrected, found, parse, index)
+    _addons_in(corrected, found, parse, index, people)
     parse.party = _party(corrected)
+    _for_someone_else(corrected, parse)
     if parse.companions and not parse.party:
         parse.party = 1 + len(parse.companions)
     _guest_services(people, found, parse)
@@ -658,6 +757,31 @@ def parse_message(text: str, *, index: CatalogIndex, today: date) -> Parse:
         parse.categories = [index.services[parse.services[0]].category_id]
     parse.intent = classify(corrected, parse)
     return parse
+
+
+# "a facial for my mom, her name is …", "I'd like to treat my wife to …", "a gift for my husband": one person, not the speaker.
+_ON_BEHALF = re.compile(
+    r"\b(?:for|treat|treating|gift|gifting|surprise|surprising|spoil|spoiling)\s+(?:my|our)\s+(?:best\s+)?(?:friend|partner|wife|husband|"
+    r"hubby|wifey|boyfriend|girlfriend|fiance|fiancee|sister|brother|mom|mum|mother|dad|father|daughter|son|colleague|coworker|"
+    r"bestie|mate|roommate|cousin|aunt|uncle|niece|nephew|spouse|grandma|grandmother|grandpa|grandfather)\b"
+)
+_SPEAKER_TOO = re.compile(
+    r"\b(?:me and|and me|and i|i and|and myself|me too|us|we|we're|we are|our(?:selves)?|both|together|two|couples?|as well|too|"
+    r"join|joining|for me|for myself|with my|with me|with him|with her|each|same|and one|and a|another|one more|also|plus|extra)\b"
+)
+
+
+def _for_someone_else(corrected: str, parse: Parse) -> None:
+    """A treatment booked for one other person ("a haircut for my son, name Jack Moss"): a party of one, under their name."""
+    if len(parse.companions) > 1 or parse.party not in (None, 2) or not _ON_BEHALF.search(corrected) or _SPEAKER_TOO.search(corrected):
+        return
+    if parse.party == 2 and not parse.companions and not _PAIR.search(corrected):
+        return  # "for two": a count said outright
+    if parse.companions:
+        name, email = parse.companions.pop()
+        parse.name = parse.name or name
+        parse.email = parse.email or email
+    parse.party = None
 
 
 def _is_contact_name(technician_name: str, contact_name: str) -> bool:

@@ -150,11 +150,9 @@ def _match_offered(parse: Parse, state) -> dict | None:
     return None
 
 
-def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
-    """Add-ons, the party's size, "the day after", "same time", "make it 90 minutes"."""
-    index = ctx.index
-    if parse.services and parse.services[0] != state.service_id and not parse.addons:
-        state.addons = []  # another treatment: its own add-ons
+def _remember_addons(parse: Parse, state, index) -> None:
+    if (parse.services and parse.services[0] != state.service_id and not parse.addons) or parse.addons_exact:
+        state.addons = []  # another treatment: its own add-ons; "just the aromatherapy": those named only
     for addon_id in parse.addons:
         slug = index.addons[addon_id].slug
         if slug not in state.addons:
@@ -163,6 +161,12 @@ def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
         state.addons = []
     for addon_id in parse.addons_removed:
         state.addons = [s for s in state.addons if s != index.addons[addon_id].slug]
+
+
+def _remember_extras(parse: Parse, state, ctx: TurnContext) -> None:
+    """Add-ons, the party's size, "the day after", "same time", "make it 90 minutes"."""
+    index = ctx.index
+    _remember_addons(parse, state, index)
     if parse.party:
         state.party = parse.party
     if parse.shift_days and state.date_from and not parse.when.has_date:
@@ -406,6 +410,38 @@ def _availability(parse: Parse, state, ctx: TurnContext, reply: Reply) -> None:
     booking_flow.offer_slots(state, ctx, reply, booking_intent=False)
 
 
+_INSIST = re.compile(r"\b(?:anyway|anyways|regardless|still|all the same|even so|just (?:cancel|move|do) it|i know|i understand)\b")
+
+
+def _insists_on_late_change(parse: Parse, state, intent: str) -> str:
+    """After "can't change it here, it starts in 5 hours": the same request again ("yes, cancel it anyway") goes to the team."""
+    _, _, reference = state.late_change.partition(":")
+    same = not parse.reference or parse.reference == reference
+    if same and (intent in ("cancel", "reschedule") or (intent in ("confirm", "fallback") and _INSIST.search(parse.folded))):
+        return "late_change"
+    state.late_change = ""
+    return intent
+
+
+_ADD_WORDS = re.compile(r"\b(?:add|adding|also|as well|too|plus|with|get|include|put|throw in)\b")
+
+
+def _addon_for_the_held(parse: Parse, state, ctx: TurnContext) -> None:
+    """"Can you add paraffin for my feet?", "add the beard oil for my beard too" while a treatment is held or its times
+    listed: the treatment word says what the add-on is for (the held one), it is no other treatment of the same kind."""
+    if not parse.addons or not parse.services or parse.correction or parse.reference or state.pending_operation:
+        return
+    held = ctx.index.services.get(state.service_id)
+    if held is None or not (state.selected or state.offered) or not _ADD_WORDS.search(parse.folded):
+        return
+    services = ctx.index.services
+    if any(services[s].category_id != held.category_id for s in parse.services) or not set(parse.addons) <= set(held.addon_ids):
+        return
+    parse.services, parse.guest_services, parse.categories = [], [], []
+    if parse.intent in ("price_question", "service_info", "browse_services", "availability_question", "fallback"):
+        parse.intent = "book"
+
+
 HANDLERS = {
     "greet": info_flow.greet,
     "browse_services": info_flow.browse,
@@ -426,6 +462,7 @@ HANDLERS = {
     "fallback": info_flow.fallback,
     "account_change": info_flow.account_change,
     "my_bookings": manage_flow.list_bookings,
+    "late_change": manage_flow.late_change_handoff,
     "waitlist": extras_flow.waitlist,
     "pay": extras_flow.pay,
 }
@@ -446,7 +483,10 @@ class RulesEngine(ConciergeEngine):
             parse.intent = offered  # an action we offered means what we offered it for
         elif state.waitlist.get("asked") and (parse.services or parse.categories) and not parse.reference:
             parse.intent = "waitlist"  # the treatment we asked for, to wait for
+        _addon_for_the_held(parse, state, ctx)
         intent = contextual_intent(parse, state)
+        if state.late_change:
+            intent = _insists_on_late_change(parse, state, intent)
         revision = is_revision(parse, state, intent)
         if revision:
             prepare_revision(parse, state, ctx)

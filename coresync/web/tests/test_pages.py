@@ -157,3 +157,16 @@ def test_private_spa_wording_fits_a_private_spa(client, demo_spa):
     html = client.get("/private/").content.decode()
     assert "Reserve the suite" not in html and "Reserve the private spa" in html
     assert "Private Spa Couples Ritual" in html
+
+
+@pytest.mark.parametrize(
+    "utc,greeting",
+    [("2026-11-23T14:30:00+00:00", "Good morning."), ("2026-11-23T19:00:00+00:00", "Good afternoon."), ("2026-11-24T01:00:00+00:00", "Good evening.")],
+)
+def test_chat_greeting_follows_the_spas_clock_not_utc(client, demo_spa, utc, greeting):
+    """9:30 am in New York is 14:30 UTC: the page greets by the location's local time."""
+    import time_machine
+
+    with time_machine.travel(utc, tick=False):
+        text = " ".join(_parse(client.get("/")).parts)
+    assert greeting in text and text.count("Good ") == 1
