@@ -26,6 +26,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from coresync.audit.context import Channel, audit_context
 from coresync.core.api import error_body
 from coresync.core.errors import ApplicationError
 from coresync.core.observability import new_request_id, request_id_var, valid_request_id
@@ -47,7 +48,8 @@ def _checked_turn(*, message: str, session_id: str | None, ip: str | None, user)
     wait = chat_allowed(session_id=session_id, ip=ip)
     if wait:
         return wait, None
-    return None, chat_turn(message=message, session_id=session_id, channel="web", user=user, defer_writes=True)
+    with audit_context(channel=Channel.CHAT, actor=user if user is not None and user.is_authenticated else None):
+        return None, chat_turn(message=message, session_id=session_id, channel="web", user=user, defer_writes=True)
 
 
 def _resumable(session_id: str | None, user_id: int | None) -> bool:
