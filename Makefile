@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed static test test-fast lint eval bench scaleout clean
+.PHONY: run install migrate seed static test test-fast lint eval bench scaleout loadtest clean
 
 $(BIN)/python:
 	@echo "==> creating $(VENV)"
@@ -58,6 +58,11 @@ test-fast: install
 # chat through the balancer, restarts a web process and kills the leading beat, checks 0 overlaps and 0 lost e-mails.
 scaleout: install
 	$(BIN)/python deploy/scaleout.py
+
+# Locust: 50 booking guests against one web process, then through HAProxy and both (MINUTES=5 per run by default);
+# checks 0 overlaps and 0 x 5xx, reports throughput, p50/p95 and per-process CPU: var/loadtest-results.json, bench/LOADTEST.md.
+loadtest: install
+	$(BIN)/python deploy/loadtest.py $(if $(MINUTES),--minutes $(MINUTES))
 
 lint: install
 	$(BIN)/ruff check .
