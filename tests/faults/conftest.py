@@ -21,6 +21,7 @@ from coresync.integrations.accounting import accounting_provider_reset
 from coresync.integrations.payments import payment_provider_reset
 from coresync.notifications.tests.conftest import FakeSendGrid, sendgrid  # noqa: F401
 from coresync.payments.tests.conftest import stripe_on  # noqa: F401
+from coresync.sheets.tests.conftest import fake_sheets  # noqa: F401
 
 SERVICE = "swedish-massage"
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 import responses
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from coresync.accounting.models import Receipt, SyncStatus
@@ -132,6 +134,31 @@ def test_google_calendar_down_blocks_no_booking_and_each_event_is_inserted_once_
     assert inserts == Counter(expected)
     assert [c for c in google.writes() if c.method != "POST"] == []  # no duplicate, no second write
     assert set(OutboxMessage.objects.filter(kind="google.calendar.event").values_list("status", flat=True)) == {OutboxStatus.DONE}
+
+
+def test_google_sheets_503_blocks_no_booking_and_the_queue_sheet_shows_each_message_once_later(fake_sheets, guests, time_machine):
+    """The queue sheet mirrors the outbox: while Sheets is down the mirror backs off; afterwards it is whole, no row twice."""
+    from coresync.sheets import queue
+    from coresync.sheets.tests.conftest import QUEUE_ID
+
+    fake_sheets.books[QUEUE_ID] = {tab: [] for tab in queue.TABS}
+    fake_sheets.failures.extend([503] * 50)
+    bookings = [guests.book() for _ in range(BOOKINGS)]
+    assert fake_sheets.api_calls() == [], "the booking requests themselves call nobody"
+    guests.worker_runs()
+    time_machine.move_to(timezone.now(), tick=True)
+    for _ in range(ROUNDS_WHILE_DOWN):
+        assert queue.queue_sheet_mirror() == "failed"
+        time_machine.move_to(timezone.now() + timedelta(seconds=queue.BACKOFF_MAX + 1), tick=True)
+
+    fake_sheets.failures.clear()
+    assert queue.queue_sheet_mirror() == "written"
+    assert queue.queue_sheet_mirror() == "written"  # and again: the tabs are rewritten, never appended to
+    ids = Booking.objects.filter(reference__in=[b["reference"] for b in bookings]).values_list("pk", flat=True)
+    synced = Counter(row[2] for row in fake_sheets.books[QUEUE_ID]["Synced"][1:])
+    assert {f"email:booking_confirmation:{pk}:0": synced[f"email:booking_confirmation:{pk}:0"] for pk in ids} == {
+        f"email:booking_confirmation:{pk}:0": 1 for pk in ids}
+    assert set(synced.values()) == {1}
 
 
 # --- QuickBooks --------------------------------------------------------------------------------
