@@ -251,7 +251,7 @@ def main() -> int:
     parser.add_argument("--db", default="coresync_loadtest", help="PostgreSQL database to recreate (default coresync_loadtest)")
     parser.add_argument("--redis-db", type=int, default=10, help="Redis db index on 127.0.0.1:6379 (default 10)")
     parser.add_argument("--ports", default="8310,8311,8312", help="HAProxy,web1,web2 ports (default 8310,8311,8312)")
-    parser.add_argument("--days", type=int, default=60, help="days of free times to hand out (default 60)")
+    parser.add_argument("--days", type=int, default=90, help="days of free times to hand out (default 90)")
     args = parser.parse_args()
     configure(args)
     processes = scaleout.Processes()
