@@ -122,7 +122,7 @@ def free_starts(days: int) -> tuple[list[str], list[str]]:
     starts: list[str] = []
     dates: list[str] = []
     day = date.today() + timedelta(days=1)
-    while len(dates) < days:
+    while len(dates) < days and day <= date.today() + timedelta(days=days + 1):
         status, body, _ = scaleout.request("GET", f"/api/v1/availability/?service={SERVICE}&date_from={day}&date_to={day}")
         if status == 200:
             dates.append(str(day))
