@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed static test test-fast lint eval bench scaleout schema clean
+.PHONY: run install migrate seed static test test-fast lint eval bench scaleout schema loadtest clean
 
 $(BIN)/python:
 	@echo "==> creating $(VENV)"
@@ -63,6 +63,11 @@ scaleout: install
 # The committed OpenAPI schema (tests/test_openapi.py fails while it differs from what the code generates).
 schema: install
 	STATIC_MANIFEST=0 $(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
+
+# Locust: 50 booking guests against one web process, then through HAProxy and both (MINUTES=5 per run by default);
+# checks 0 overlaps and 0 x 5xx, reports throughput, p50/p95 and per-process CPU: var/loadtest-results.json, bench/LOADTEST.md.
+loadtest: install
+	$(BIN)/python deploy/loadtest.py $(if $(MINUTES),--minutes $(MINUTES))
 
 lint: install
 	$(BIN)/ruff check .

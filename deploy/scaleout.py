@@ -88,10 +88,10 @@ def say(message: str) -> None:
     print(f"[{time.monotonic() - STARTED:5.0f}s] {message}", flush=True)
 
 
-def sql(query: str, params=(), dbname: str = DB_NAME):
+def sql(query: str, params=(), dbname: str | None = None):
     import psycopg
 
-    with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname, autocommit=True) as conn:
+    with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname or DB_NAME, autocommit=True) as conn:
         cur = conn.execute(query, params)
         return cur.fetchall() if cur.description else None
 
