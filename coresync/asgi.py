@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coresync.settings")
 
-from coresync.core.asgi_http import get_asgi_application  # noqa: E402  (the chain run synchronously, one thread hop)
+from coresync.core.asgi_http import get_asgi_application  # the chain run synchronously, one thread hop
 
 django_asgi_app = get_asgi_application()
 
