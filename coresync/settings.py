@@ -199,6 +199,9 @@ AXES_CLIENT_IP_CALLABLE = "coresync.accounts.security.lockout_client_ip"  # core
 AXES_USERNAME_CALLABLE = "coresync.accounts.security.login_username"
 AXES_LOCKOUT_CALLABLE = "coresync.accounts.security.locked_out"
 AXES_VERBOSE = False
+# Sign-ins and sign-outs are in the security log (coresync.audit); axes's own access log would keep each address in
+# the clear (it records user.get_username()), so it is off: axes keeps only the failure counters, by blind index.
+AXES_DISABLE_ACCESS_LOG = True
 PASSWORD_RESET_EMAIL_RATE_LIMIT = env("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/hour")
 PASSWORD_RESET_IP_RATE_LIMIT = env("PASSWORD_RESET_IP_RATE_LIMIT", "10/hour")
 LOGIN_REDIRECT_URL = "/"
@@ -540,6 +543,16 @@ MIDDLEWARE.insert(0, "coresync.core.observability.RequestIdMiddleware")
 LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING["formatters"]["json"] = {"()": "coresync.core.observability.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# --- Personal data at rest (issue 16; coresync.core.crypto, docs/operations.md "Keys") ---
+# Names, e-mails, phones, notes, chat turns and provider tokens are Fernet-encrypted in the database under
+# FIELD_ENCRYPTION_KEYS (comma-separated Fernet keys, newest first: the first encrypts, all decrypt; after adding
+# a key run `manage.py rotate_field_keys`). E-mails and phones are found through keyed blind indexes
+# (HMAC-SHA256 under FIELD_INDEX_KEY; FIELD_INDEX_KEY_PREVIOUS still matches while `rotate_field_keys --reindex`
+# runs). Unset, both are derived from SECRET_KEY (development only: PRODUCTION=1 refuses it, coresync.E018/E019).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+FIELD_INDEX_KEY = env("FIELD_INDEX_KEY")
+FIELD_INDEX_KEY_PREVIOUS = env("FIELD_INDEX_KEY_PREVIOUS")
 
 # --- Deploy (issue 16; render.yaml, Dockerfile, docs/operations.md "Deploying") ---
 # Rotating SECRET_KEY: the new key signs, the old ones (newest first) still verify sessions, reset and manage links.

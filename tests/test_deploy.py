@@ -32,7 +32,7 @@ ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 PLATFORM = {"PYTHON_VERSION"}  # Render's Python runtime picks its version from it
 LIBRARY = {"PROMETHEUS_MULTIPROC_DIR"}  # prometheus-client (multi-process counters); the entrypoint creates it
 # Settings of the same wave (issue 16) built on other branches: PII at rest, observability. Allowed while absent.
-SIBLING = {"FIELD_ENCRYPTION_KEYS", "FIELD_INDEX_KEY"}  # the field-encryption branch adds these
+
 SECRET_NAME = re.compile(r"(SECRET|_KEY|KEYS|TOKEN|PASSWORD|DSN)(_|$)")
 
 
@@ -47,7 +47,7 @@ def read_by_settings(name: str) -> bool:
 
 
 def _unknown(keys) -> set[str]:
-    return {key for key in keys if not read_by_settings(key) and key not in PLATFORM | LIBRARY | SIBLING}
+    return {key for key in keys if not read_by_settings(key) and key not in PLATFORM | LIBRARY}
 
 
 def _roles() -> set[str]:

@@ -46,7 +46,7 @@ def _lines_text(body: dict) -> str:
 class ReceiptAdmin(admin.ModelAdmin):
     list_display = ["txn_date", "kind", "doc_number", "customer_email", "total", "tax", "status", "provider", "external_id"]
     list_filter = ["status", "kind", "provider", "txn_date"]
-    search_fields = ["doc_number", "customer_email", "external_id", "request_id"]
+    search_fields = ["doc_number", "=customer_email", "external_id", "request_id"]
     date_hierarchy = "txn_date"
     readonly_fields = ["kind", "payment", "booking", "doc_number", "txn_date", "customer_email", "covers_refunded", "total", "tax",
                        "lines", "request_id", "provider", "status", "external_id", "attempts", "last_error", "synced_at", "created_at"]
@@ -113,7 +113,7 @@ class ReconcileReportAdmin(admin.ModelAdmin):
 @admin.register(AccountingCustomer)
 class AccountingCustomerAdmin(admin.ModelAdmin):
     list_display = ["display_name", "email", "created_at"]
-    search_fields = ["email", "display_name"]
+    search_fields = ["=email"]
     readonly_fields = ["email", "display_name", "request_id", "created_at"]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from coresync.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedEmailField, EncryptedJSONField
 from coresync.core.models import TimeStampedModel
 
 
@@ -50,11 +51,12 @@ class ItemMapping(TimeStampedModel):
         return f"{target} → {self.item_name} ({self.item_id})"
 
 
-class AccountingCustomer(TimeStampedModel):
+class AccountingCustomer(BlindIndexedModel, TimeStampedModel):
     """A customer in the books, found or created by e-mail (QuickBooks id in ExternalReference, kind ``customer``)."""
 
-    email = models.EmailField(unique=True)
-    display_name = models.CharField(max_length=200)
+    email = EncryptedEmailField(unique=True, blind_index="email_bidx")  # encrypted at rest, found by blind index
+    email_bidx = BlindIndexField(source="email", kind="email", unique=True)
+    display_name = EncryptedCharField(max_length=200)
     request_id = models.CharField(max_length=50, unique=True, help_text="The requestid of its create in QuickBooks.")
 
     def __str__(self) -> str:
@@ -72,7 +74,7 @@ class SyncStatus(models.TextChoices):
     FAILED = "failed", "Refused (needs a fix)"
 
 
-class Receipt(TimeStampedModel):
+class Receipt(BlindIndexedModel, TimeStampedModel):
     """One receipt of the ledger: the body exactly as QuickBooks receives it, and whether it got there."""
 
     kind = models.CharField(max_length=16, choices=ReceiptKind.choices)
@@ -80,13 +82,14 @@ class Receipt(TimeStampedModel):
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="+")
     doc_number = models.CharField(max_length=21, db_index=True)
     txn_date = models.DateField(db_index=True, help_text="The day in the spa's time zone.")
-    customer_email = models.EmailField()
+    customer_email = EncryptedEmailField(blind_index="customer_email_bidx")
+    customer_email_bidx = BlindIndexField(source="customer_email", kind="email", db_index=True)
     covers_refunded = models.DecimalField(
         max_digits=10, decimal_places=2, default=0,
         help_text="Refund receipts: the payment's refunded total this receipt brings the books up to.")
     total = models.DecimalField(max_digits=10, decimal_places=2)
     tax = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    body = models.JSONField(help_text="The exact JSON QuickBooks receives (and the local ledger keeps).")
+    body = EncryptedJSONField(help_text="The exact JSON QuickBooks receives (and the local ledger keeps); it names the guest: encrypted at rest.")
     request_id = models.CharField(max_length=50, unique=True, help_text="QuickBooks requestid: the same on every retry.")
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING, db_index=True)

@@ -1,9 +1,9 @@
-"""Secrets at rest (the QuickBooks tokens): one small pair of functions, so a later key ring replaces only this file.
+"""Secrets at rest (the QuickBooks tokens), under the field key ring (``FIELD_ENCRYPTION_KEYS``, ``coresync.core.crypto``).
 
-The key is derived from ``SECRET_KEY`` (SHA-256 of a purpose string and the key,
-as a Fernet key). Rotating ``SECRET_KEY`` therefore needs a reconnect
-(``manage.py quickbooks_connect``); ``FIELD_ENCRYPTION_KEYS`` (a later issue)
-will bring a ``MultiFernet`` key ring here.
+The tokens are kept as Fernet tokens in text columns and opened only when the
+connection needs them. Tokens stored before the key ring (a Fernet key derived
+from ``SECRET_KEY``) still open, and ``manage.py rotate_field_keys`` re-encrypts
+them under the newest key like every encrypted field.
 """
 
 from __future__ import annotations
@@ -15,20 +15,32 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
-PURPOSE = b"coresync.accounting.tokens:"
+from coresync.core import crypto
 
-__all__ = ["InvalidToken", "secret_decrypt", "secret_encrypt"]
+LEGACY_PURPOSE = b"coresync.accounting.tokens:"
+
+__all__ = ["InvalidToken", "secret_decrypt", "secret_encrypt", "secret_rotate"]
 
 
 @lru_cache(maxsize=4)
-def _fernet(secret_key: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(PURPOSE + secret_key.encode()).digest()))
+def _legacy(secret_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(LEGACY_PURPOSE + secret_key.encode()).digest()))
 
 
 def secret_encrypt(value: str) -> str:
-    return _fernet(settings.SECRET_KEY).encrypt(value.encode()).decode() if value else ""
+    return crypto.encrypt(value)
 
 
 def secret_decrypt(token: str) -> str:
-    """The plain value; raises ``InvalidToken`` when it was encrypted under another key."""
-    return _fernet(settings.SECRET_KEY).decrypt(token.encode()).decode() if token else ""
+    """The plain value; raises ``InvalidToken`` when no key opens it (the key ring, then the pre-ring key)."""
+    if not token:
+        return ""
+    try:
+        return crypto.key_ring().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return _legacy(settings.SECRET_KEY).decrypt(token.encode()).decode()
+
+
+def secret_rotate(token: str) -> str:
+    """The same secret under the newest key."""
+    return secret_encrypt(secret_decrypt(token)) if token else ""

@@ -6,10 +6,10 @@ from .models import User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    ordering = ["email"]
+    ordering = ["-date_joined"]
     list_display = ["email", "name", "phone", "role", "is_staff", "is_active", "date_joined"]
     list_filter = ["role", "is_staff", "is_active"]
-    search_fields = ["email", "name", "phone"]
+    search_fields = ["=email", "=phone"]  # encrypted at rest: a whole address or number matches
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name", "phone", "role"]}),

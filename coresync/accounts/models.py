@@ -3,6 +3,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from coresync.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedEmailField
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -28,7 +30,7 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(BlindIndexedModel, AbstractBaseUser, PermissionsMixin):
     """A person who signs in: customer, technician or manager. Logs in by e-mail."""
 
     class Role(models.TextChoices):
@@ -36,9 +38,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         TECHNICIAN = "technician", "Technician"
         MANAGER = "manager", "Manager"
 
-    email = models.EmailField(unique=True)
-    name = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    # Personal data is encrypted at rest (coresync.core.fields); the e-mail and phone are found through
+    # their keyed blind indexes, which also hold the e-mail's uniqueness.
+    email = EncryptedEmailField(unique=True, blind_index="email_bidx")
+    email_bidx = BlindIndexField(source="email", kind="email", unique=True)
+    name = EncryptedCharField(max_length=150, blank=True)
+    phone = EncryptedCharField(max_length=32, blank=True, blind_index="phone_bidx", index_kind="phone")
+    phone_bidx = BlindIndexField(source="phone", kind="phone", db_index=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
     is_active = models.BooleanField(default=True)
@@ -51,7 +57,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
-        ordering = ["email"]
+        ordering = ["date_joined", "id"]  # not by e-mail: it is ciphertext in the database
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email

@@ -20,6 +20,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
+from coresync.core import crypto
 from coresync.core.ratelimit import UNKNOWN_CLIENT, client_ip, hit
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,16 @@ def lockout_client_ip(request) -> str | None:
 
 
 def login_username(request, credentials: dict | None) -> str:
-    """The e-mail being tried, as one account sees it (case and spaces do not make a new counter)."""
+    """The e-mail being tried, as one account sees it (case and spaces do not make a new counter): its blind
+    index, so the sign-in attempts django-axes stores hold no address in the clear (``coresync.core.crypto``)."""
     username = (credentials or {}).get("username")
     if username is None and request is not None:
         username = request.POST.get("username", "")
-    return str(username or "").strip().lower()
+    return login_key(str(username or ""))
+
+
+def login_key(email: str) -> str:
+    return crypto.blind_index("email", email)
 
 
 def locked_out(request, original_response=None, credentials=None):

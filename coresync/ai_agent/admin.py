@@ -20,7 +20,7 @@ class AgentActionInline(admin.TabularInline):
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ["session_id", "channel", "customer", "caller_phone", "turns", "last_intent", "outcome", "handoff", "updated_at"]
     list_filter = ["channel", "outcome", "handoff"]
-    search_fields = ["session_id", "customer__email", "caller_phone", "atlas_call_id", "booking__reference"]
+    search_fields = ["session_id", "=customer__email", "=caller_phone", "atlas_call_id", "booking__reference"]
     readonly_fields = [f.name for f in Conversation._meta.fields]
     list_select_related = ["customer"]
     inlines = [AgentActionInline]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from coresync.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from coresync.core.models import TimeStampedModel
 
 
@@ -28,14 +29,15 @@ class Outcome(models.TextChoices):
     ENDED = "ended", "Ended without booking"
 
 
-class Conversation(TimeStampedModel):
+class Conversation(BlindIndexedModel, TimeStampedModel):
     session_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=10, choices=ConversationChannel.choices, default=ConversationChannel.WEB)
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
     atlas_call_id = models.CharField(max_length=100, blank=True, db_index=True)
-    caller_phone = models.CharField(max_length=32, blank=True)
+    caller_phone = EncryptedCharField(max_length=32, blank=True, blind_index="caller_phone_bidx", index_kind="phone")
+    caller_phone_bidx = BlindIndexField(source="caller_phone", kind="phone", db_index=True)
     turns = models.PositiveIntegerField(default=0)
     last_intent = models.CharField(max_length=40, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.OPEN, db_index=True)
@@ -56,12 +58,13 @@ class AgentAction(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="actions")
     position = models.PositiveIntegerField()
-    actor = models.CharField(max_length=80, help_text="user:<id>, guest or caller:<number>.")
+    # What was said is personal data: encrypted at rest (coresync.core.fields), like the caller's number.
+    actor = EncryptedCharField(max_length=80, help_text="user:<id>, guest or caller:<number>.")
     channel = models.CharField(max_length=10, choices=ConversationChannel.choices)
-    message = models.TextField(help_text="The user's message, cleaned.")
+    message = EncryptedTextField(help_text="The user's message, cleaned.")
     intent = models.CharField(max_length=40)
-    entities = models.JSONField(default=dict, blank=True)
-    reply = models.JSONField(default=dict, blank=True, help_text="The messages sent back (text, cards, actions).")
+    entities = EncryptedJSONField(default=dict, blank=True)
+    reply = EncryptedJSONField(default=dict, blank=True, help_text="The messages sent back (text, cards, actions).")
     engine = models.CharField(max_length=20, default="rules")
     latency_ms = models.PositiveIntegerField(default=0)
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -88,11 +91,12 @@ class AtlasLog(models.Model):
     event_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     event_type = models.CharField(max_length=40, blank=True)
     call_id = models.CharField(max_length=100, blank=True, db_index=True)
-    caller = models.CharField(max_length=32, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    raw_body = models.TextField(blank=True, help_text="Kept (truncated) only when the body could not be used.")
+    # The caller's number, what they said and what was answered: encrypted at rest (coresync.core.fields).
+    caller = EncryptedCharField(max_length=32, blank=True)
+    payload = EncryptedJSONField(default=dict, blank=True)
+    raw_body = EncryptedTextField(blank=True, help_text="Kept (truncated) only when the body could not be used.")
     status = models.CharField(max_length=12, choices=Status.choices)
-    reply = models.TextField(blank=True)
+    reply = EncryptedTextField(blank=True)
     error = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -144,8 +148,8 @@ class Handoff(TimeStampedModel):
 
     reason = models.CharField(max_length=20, choices=Reason.choices)
     notified = models.BooleanField(default=False, help_text="The manager was e-mailed.")
-    last_message = models.TextField(blank=True)
-    contact = models.CharField(max_length=200, blank=True)
+    last_message = EncryptedTextField(blank=True)  # the guest's words and contact: encrypted at rest
+    contact = EncryptedCharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -59,7 +59,7 @@ def upcoming_bookings_for(*, user=None, phone: str = "", now, limit: int = 5) ->
         query |= Q(customer_id=user.pk)
     digits = phone_digits(phone)
     if len(digits) >= 7:
-        query |= Q(customer_phone__endswith=digits[-4:])
+        query |= Q(customer_phone=digits)  # through the phone's blind index (its last ten digits)
     if not query:
         return []
     rows = Booking.objects.select_related("service", "technician", "location").filter(ACTIVE_Q, query, start__gt=now)
@@ -93,7 +93,7 @@ def user_by_phone(phone: str):
         return None
     User = get_user_model()
     candidates = User.objects.filter(
-        is_active=True, is_staff=False, is_superuser=False, role=User.Role.CUSTOMER, phone__endswith=digits[-4:]
+        is_active=True, is_staff=False, is_superuser=False, role=User.Role.CUSTOMER, phone=digits  # blind index
     )[:20]
     matches = [u for u in candidates if phone_digits(u.phone) == digits]
     return matches[0] if len(matches) == 1 else None

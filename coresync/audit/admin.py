@@ -33,7 +33,7 @@ class _ReadOnlyLog(admin.ModelAdmin):
 class SecurityEventAdmin(_ReadOnlyLog):
     list_display = ["created_at", "kind", "actor", "actor_label", "ip", "request_id"]
     list_filter = ["kind", "created_at"]
-    search_fields = ["actor_label", "ip", "request_id"]
+    search_fields = ["=actor_label", "ip", "request_id"]  # the label is encrypted: whole e-mail addresses match
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in SecurityEvent._meta.fields]
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from coresync.core.fields import BlindIndexField, EncryptedCharField
+
 
 class SecurityKind(models.TextChoices):
     LOGIN = "login", "Signed in"
@@ -36,7 +38,10 @@ class AppendOnly(Exception):
 class SecurityEvent(models.Model):
     kind = models.CharField(max_length=20, choices=SecurityKind.choices, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(max_length=254, blank=True, help_text="Who, when no account acted (a failed sign-in's name, a job).")
+    # A failed sign-in's name is an e-mail address: encrypted at rest, found through its blind index.
+    actor_label = EncryptedCharField(max_length=254, blank=True, blind_index="actor_label_bidx",
+                                     help_text="Who, when no account acted (a failed sign-in's name, a job).")
+    actor_label_bidx = BlindIndexField(source="actor_label", kind="email", db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -31,12 +31,14 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="audit.login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
     name = str(credentials.get("username") or credentials.get("email") or "")
-    security_event(SecurityKind.LOGIN_FAILED, request=request, actor_label=name, detail={"username": name})
+    security_event(SecurityKind.LOGIN_FAILED, request=request, actor_label=name)  # the name is encrypted at rest
 
 
 @receiver(user_locked_out, dispatch_uid="audit.locked_out")
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    security_event(SecurityKind.LOCKED_OUT, request=request, actor_label=str(username or ""), detail={"ip": ip_address})
+    # django-axes knows the address by its blind index only (accounts.security.login_username): the form has it.
+    tried = request.POST.get("username", "") if request is not None and request.method == "POST" else ""
+    security_event(SecurityKind.LOCKED_OUT, request=request, actor_label=str(tried or username or ""), detail={"ip": ip_address})
 
 
 # --- roles, passwords and API tokens ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import logging
 
 from django.db import DatabaseError
 
+from coresync.core.crypto import blind_index
 from coresync.core.observability import request_id_var
 from coresync.core.ratelimit import client_ip
 
@@ -51,5 +52,8 @@ def security_event(kind: str, *, request=None, actor=None, actor_label: str = ""
     except DatabaseError:
         logger.exception("security log write failed: %s", kind)
         return None
-    logger.info("security %s actor=%s ip=%s request_id=%s", kind, event.actor_id or event.actor_label, ip, event.request_id)
+    # The log names an account by id and anyone else by a digest: an e-mail address never reaches the log lines.
+    label = event.actor_label
+    who_ = event.actor_id or (f"address:{blind_index('email', label)[:12]}" if "@" in label else label or "-")
+    logger.info("security %s actor=%s ip=%s request_id=%s", kind, who_, ip, event.request_id)
     return event

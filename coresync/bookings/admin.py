@@ -70,7 +70,8 @@ class BookingAddForm(forms.ModelForm):
 class BookingAdmin(admin.ModelAdmin):
     list_display = ["reference", "local_start", "service", "technician", "room", "customer_name", "status", "channel", "total"]
     list_filter = ["status", "channel", "service__category", "technician", "room", "location"]
-    search_fields = ["reference", "customer_name", "customer_email", "customer_phone", "atlas_call_id", "ai_session_id"]
+    # Contact details are encrypted at rest: a whole e-mail address or phone number (no spaces) finds its bookings.
+    search_fields = ["reference", "=customer_email", "=customer_phone", "atlas_call_id", "ai_session_id"]
     date_hierarchy = "start"
     list_select_related = ["service", "technician", "room", "location"]
     inlines = [BookingAddOnInline, BookingEventInline]

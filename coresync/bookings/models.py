@@ -19,6 +19,14 @@ from django.db.models import BigIntegerField, F, Func, Q
 from django.db.models.functions import Coalesce
 
 from coresync.catalog.models import AddOn, Location, PriceColumn, Room, Service
+from coresync.core.fields import (
+    BlindIndexedModel,
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedEmailField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 from coresync.core.models import TimeStampedModel
 from coresync.technicians.models import Technician
 
@@ -74,7 +82,7 @@ class Channel(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-class BookingGroup(TimeStampedModel):
+class BookingGroup(BlindIndexedModel, TimeStampedModel):
     """People booked together (SPEC §10.7): one booking each, made all or nothing, at the same start.
 
     The organiser is whoever made the booking (a signed-in customer, or a guest's
@@ -85,9 +93,10 @@ class BookingGroup(TimeStampedModel):
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking_groups"
     )
-    organiser_name = models.CharField(max_length=150)
-    organiser_email = models.EmailField()
-    organiser_phone = models.CharField(max_length=32, blank=True)
+    organiser_name = EncryptedCharField(max_length=150)
+    organiser_email = EncryptedEmailField(blind_index="organiser_email_bidx")
+    organiser_email_bidx = BlindIndexField(source="organiser_email", kind="email", db_index=True)
+    organiser_phone = EncryptedCharField(max_length=32, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     size = models.PositiveSmallIntegerField(help_text="People booked together when the group was made.")
 
@@ -103,15 +112,18 @@ class BookingGroup(TimeStampedModel):
 ROOM_PARTY = Coalesce(F("group_id"), F("id") * -1, output_field=BigIntegerField())
 
 
-class Booking(TimeStampedModel):
+class Booking(BlindIndexedModel, TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="bookings")
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
     )
-    customer_name = models.CharField(max_length=150)
-    customer_email = models.EmailField(db_index=True)
-    customer_phone = models.CharField(max_length=32, blank=True, db_index=True)
+    # The guest's contact and notes are encrypted at rest; e-mail and phone are found by blind index.
+    customer_name = EncryptedCharField(max_length=150)
+    customer_email = EncryptedEmailField(blind_index="customer_email_bidx")
+    customer_email_bidx = BlindIndexField(source="customer_email", kind="email", db_index=True)
+    customer_phone = EncryptedCharField(max_length=32, blank=True, blind_index="customer_phone_bidx", index_kind="phone")
+    customer_phone_bidx = BlindIndexField(source="customer_phone", kind="phone", db_index=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
     technician = models.ForeignKey(Technician, on_delete=models.PROTECT, related_name="bookings")
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings")
@@ -120,7 +132,7 @@ class Booking(TimeStampedModel):
     blocked_until = models.DateTimeField(help_text="End plus clean-up buffer: technician and room are busy until then.")
     status = models.CharField(max_length=20, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
     # Price snapshot taken when the booking was made.
     price_column = models.CharField(max_length=16, choices=PriceColumn.choices, default=PriceColumn.NON_MEMBER)
     tier_name = models.CharField(max_length=80, blank=True)
@@ -222,7 +234,7 @@ class BookingEvent(models.Model):
     from_status = models.CharField(max_length=20, choices=BookingStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=BookingStatus.choices, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(max_length=120, blank=True, help_text="Who, when no account acted: a guest's e-mail, a job's name.")
+    actor_label = EncryptedCharField(max_length=120, blank=True, help_text="Who, when no account acted: a guest's e-mail, a job's name.")
     channel = models.CharField(max_length=10, choices=EventChannel.choices)
     reason = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True, help_text="What changed, e.g. the previous and the new start.")
@@ -262,7 +274,7 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     booking = models.ForeignKey(Booking, null=True, on_delete=models.CASCADE, related_name="+")
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    response_body = EncryptedJSONField(help_text="The first answer (it names the guest): encrypted at rest.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -57,6 +57,29 @@ def _production_errors() -> list[tuple[str, str, str]]:
         found.append(("SendGrid is enabled without SENDGRID_WEBHOOK_PUBLIC_KEY.", "Copy the Event Webhook's public key.", "coresync.E016"))
     if settings.PRICING_SOURCE == "sheets" and not settings.GOOGLE_WEBHOOK_TOKEN:
         found.append(("Sheets pricing is enabled without GOOGLE_WEBHOOK_TOKEN.", "Set a long random token.", "coresync.E017"))
+    found.extend(_key_errors())
+    return found
+
+
+def _key_errors() -> list[tuple[str, str, str]]:
+    """The keys of personal data at rest (coresync.core.crypto): real ones, not derived from SECRET_KEY."""
+    found = []
+    if not settings.FIELD_ENCRYPTION_KEYS:
+        found.append(("FIELD_ENCRYPTION_KEYS is not set: personal data would be encrypted under a key derived from SECRET_KEY.",
+                      "Generate one with `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.",
+                      "coresync.E018"))  # fmt: skip
+    else:
+        from cryptography.fernet import Fernet
+
+        for position, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                found.append((f"FIELD_ENCRYPTION_KEYS key {position} is not a Fernet key.", "32 URL-safe base64-encoded bytes.", "coresync.E018"))
+    if len(settings.FIELD_INDEX_KEY) < 32:
+        found.append(("FIELD_INDEX_KEY is not set (or shorter than 32 characters): the blind indexes would use a key derived from SECRET_KEY.",
+                      "Set 32+ random characters; keep it as long as the data (changing it needs rotate_field_keys --reindex).",
+                      "coresync.E019"))  # fmt: skip
     return found
 
 

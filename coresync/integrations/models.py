@@ -13,6 +13,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from coresync.core.fields import EncryptedCharField
+
 
 class System(models.TextChoices):
     STRIPE = "stripe", "Stripe"
@@ -75,7 +77,7 @@ class MirroredCalendar(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
     channel_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="Our id of the push channel watching it.")
-    channel_token = models.CharField(max_length=128, blank=True, help_text="Secret Google echoes in X-Goog-Channel-Token.")
+    channel_token = EncryptedCharField(max_length=128, blank=True, help_text="Secret Google echoes in X-Goog-Channel-Token (encrypted at rest).")
     channel_resource_id = models.CharField(max_length=255, blank=True)
     channel_expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -15,7 +15,7 @@ class MembershipTierAdmin(AuditHistoryMixin, admin.ModelAdmin):
 class MembershipAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["member_number", "user", "tier", "status", "started_on", "renews_on", "card_on_file"]
     list_filter = ["tier", "status", "card_on_file"]
-    search_fields = ["member_number", "user__email", "user__name"]
+    search_fields = ["member_number", "=user__email"]
     list_select_related = ["user", "tier"]
     autocomplete_fields = ["user"]
     date_hierarchy = "started_on"

@@ -10,7 +10,7 @@ class EmailLogAdmin(admin.ModelAdmin):
         "created_at", "kind", "status", "recipient", "booking", "sequence", "membership", "dedupe_key", "attempts", "sent_at",
     ]
     list_filter = ["kind", "status"]
-    search_fields = ["recipient", "booking__reference", "membership__member_number", "dedupe_key", "provider_message_id"]
+    search_fields = ["=recipient", "booking__reference", "membership__member_number", "dedupe_key", "provider_message_id"]
     list_select_related = ["booking", "membership"]
     date_hierarchy = "created_at"
     actions = ["resend"]
@@ -31,5 +31,5 @@ class EmailLogAdmin(admin.ModelAdmin):
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "email_enabled", "sms_enabled", "push_enabled", "updated_at"]
     list_filter = ["email_enabled", "sms_enabled", "push_enabled"]
-    search_fields = ["user__email", "email"]
+    search_fields = ["=user__email", "=email"]
     raw_id_fields = ["user"]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from coresync.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedEmailField, EncryptedTextField
 from coresync.core.models import TimeStampedModel
 
 
@@ -61,7 +62,7 @@ class EmailStatus(models.TextChoices):
 DONE_STATUSES = (EmailStatus.SENT, EmailStatus.DELIVERED, EmailStatus.BOUNCED)
 
 
-class EmailLog(TimeStampedModel):
+class EmailLog(BlindIndexedModel, TimeStampedModel):
     booking = models.ForeignKey(
         "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="email_logs"
     )
@@ -75,9 +76,11 @@ class EmailLog(TimeStampedModel):
     dedupe_key = models.CharField(
         max_length=200, blank=True, help_text="For a message of neither a booking nor a membership: once per key."
     )
-    body_text = models.TextField(blank=True, help_text="The stored message, for kinds rendered when queued.")
-    body_html = models.TextField(blank=True)
-    recipient = models.CharField(max_length=254, blank=True)
+    # The message and its address are encrypted at rest; the address is found through its blind index.
+    body_text = EncryptedTextField(blank=True, help_text="The stored message, for kinds rendered when queued.")
+    body_html = EncryptedTextField(blank=True)
+    recipient = EncryptedCharField(max_length=254, blank=True, blind_index="recipient_bidx")
+    recipient_bidx = BlindIndexField(source="recipient", kind="email", db_index=True)
     subject = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -151,7 +154,7 @@ class SendGridEvent(models.Model):
         return f"{self.event} · {self.sg_event_id}"
 
 
-class NotificationPreference(TimeStampedModel):
+class NotificationPreference(BlindIndexedModel, TimeStampedModel):
     """What a person agreed to receive. Guests without an account are keyed by e-mail address."""
 
     user = models.OneToOneField(
@@ -161,16 +164,17 @@ class NotificationPreference(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="notification_preference",
     )
-    email = models.EmailField(blank=True, help_text="For guests without an account.")
+    email = EncryptedEmailField(blank=True, blind_index="email_bidx", help_text="For guests without an account.")
+    email_bidx = BlindIndexField(source="email", kind="email")
     email_enabled = models.BooleanField(default=True, help_text="Reminders and review requests by e-mail.")
     sms_enabled = models.BooleanField(default=True)
     push_enabled = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(email=""), name="preference_user_or_email"),
+            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(email_bidx=""), name="preference_user_or_email"),
             models.UniqueConstraint(
-                fields=["email"], condition=Q(user__isnull=True), name="preference_unique_guest_email"
+                fields=["email_bidx"], condition=Q(user__isnull=True), name="preference_unique_guest_email"
             ),
         ]
 

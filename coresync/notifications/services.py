@@ -37,6 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from coresync.bookings.models import Booking, BookingStatus
+from coresync.core.fields import with_blind_indexes
 from coresync.integrations.sendgrid.backend import DeliveryError
 from coresync.memberships.models import Membership
 
@@ -377,7 +378,7 @@ def _finish(log: EmailLog, token: str, now: datetime, *, event: str = "", **fiel
     if event:
         fields["events"] = [*log.events, _event(event, now, error=fields.get("error"))]
     updated = EmailLog.objects.filter(pk=log.pk, claim_token=token, status=EmailStatus.SENDING).update(
-        claim_token="", **fields
+        claim_token="", **with_blind_indexes(EmailLog, fields)
     )
     if not updated:
         logger.warning("email #%s: claim %s lost before recording %s", log.pk, token, fields.get("status"))

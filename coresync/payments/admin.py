@@ -29,7 +29,7 @@ class PaymentAdmin(AuditHistoryMixin, admin.ModelAdmin):
     audit_children = "refunds"
     list_display = ["booking", "purpose", "status", "amount", "amount_paid", "amount_refunded", "provider", "created_at"]
     list_filter = ["status", "purpose", "provider"]
-    search_fields = ["booking__reference", "booking__customer_email"]
+    search_fields = ["booking__reference", "=booking__customer_email"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     inlines = [RefundInline]
     actions = ["refund_in_full", "refund_partially"]

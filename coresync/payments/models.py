@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from coresync.core.fields import EncryptedJSONField
 from coresync.core.models import TimeStampedModel
 
 
@@ -89,7 +90,7 @@ class ProviderEventRecord(models.Model):
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=255, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    data = EncryptedJSONField(default=dict, blank=True, help_text="The event's object (billing names and e-mails): encrypted at rest.")
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,6 +31,7 @@ from coresync.ai_agent.models import AgentAction, Conversation, Handoff
 from coresync.audit.models import SecurityKind
 from coresync.audit.services import security_event
 from coresync.bookings.models import Booking, BookingEvent, BookingGroup
+from coresync.core.fields import with_blind_indexes
 from coresync.memberships.models import Membership, MembershipEvent
 from coresync.notifications.models import EmailLog, NotificationPreference
 from coresync.payments.models import Payment, SavedCard
@@ -164,12 +165,13 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "", request=Non
     with transaction.atomic():
         bookings = list(subject.bookings.values_list("pk", flat=True))
         conversations = list(subject.conversations.values_list("pk", flat=True))
-        counts["emails"] = subject.emails.update(recipient=stand_in, subject=ERASED_TEXT, body_text="", body_html="")
+        counts["emails"] = subject.emails.update(**with_blind_indexes(EmailLog, {
+            "recipient": stand_in, "subject": ERASED_TEXT, "body_text": "", "body_html": ""}))
         counts["waitlist_entries"] = subject.waitlist.delete()[0]
-        counts["booking_parties"] = subject.groups.update(organiser_name=ERASED_NAME, organiser_email=stand_in, organiser_phone="")
-        counts["bookings"] = Booking.objects.filter(pk__in=bookings).update(
-            customer_name=ERASED_NAME, customer_email=stand_in, customer_phone="", notes=""
-        )
+        counts["booking_parties"] = subject.groups.update(**with_blind_indexes(BookingGroup, {
+            "organiser_name": ERASED_NAME, "organiser_email": stand_in, "organiser_phone": ""}))
+        counts["bookings"] = Booking.objects.filter(pk__in=bookings).update(**with_blind_indexes(Booking, {
+            "customer_name": ERASED_NAME, "customer_email": stand_in, "customer_phone": "", "notes": ""}))
         counts["booking_history"] = BookingEvent.objects.filter(booking_id__in=bookings).exclude(actor_label="").update(actor_label="")
         counts["membership_history"] = (
             MembershipEvent.objects.filter(membership__user=subject.user).exclude(actor_label="").update(actor_label="")
@@ -178,7 +180,8 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "", request=Non
         counts["conversation_turns"] = AgentAction.objects.filter(conversation_id__in=conversations).update(
             message=ERASED_TEXT, entities={}, reply={}
         )
-        counts["conversations"] = Conversation.objects.filter(pk__in=conversations).update(caller_phone="", atlas_call_id="")
+        counts["conversations"] = Conversation.objects.filter(pk__in=conversations).update(
+            **with_blind_indexes(Conversation, {"caller_phone": "", "atlas_call_id": ""}))
         counts["handoffs"] = Handoff.objects.filter(conversation_id__in=conversations).update(last_message="", contact="")
         counts["preferences"] = NotificationPreference.objects.filter(
             Q(email__iexact=subject.email) | (Q(user=subject.user) if subject.user else Q(pk__in=[]))
@@ -186,8 +189,7 @@ def personal_data_erase(email: str, *, actor=None, reason: str = "", request=Non
         counts["sign_in_attempts"] = _forget_sign_in_attempts(subject.email)
         counts["ledger_receipts"] = _anonymise_receipts(subject.email, stand_in)
         counts["ledger_customers"] = AccountingCustomer.objects.filter(email__iexact=subject.email).update(
-            email=stand_in, display_name=ERASED_NAME
-        )
+            **with_blind_indexes(AccountingCustomer, {"email": stand_in, "display_name": ERASED_NAME}))
         if subject.user:
             user = subject.user
             counts["saved_cards"] = SavedCard.objects.filter(user=user).delete()[0]
@@ -221,7 +223,9 @@ def _anonymise_receipts(email: str, stand_in: str) -> int:
 def _forget_sign_in_attempts(email: str) -> int:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
+    from coresync.accounts.security import login_key
+
     removed = 0
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
-        removed += model.objects.filter(username__iexact=email).delete()[0]
+        removed += model.objects.filter(username__in=[email.strip().lower(), login_key(email)]).delete()[0]
     return removed

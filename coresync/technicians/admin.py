@@ -27,7 +27,7 @@ class TechnicianAdmin(AuditHistoryMixin, admin.ModelAdmin):
     audit_children = "shifts, time off and work logs"
     list_display = ["display_name", "user", "location", "hourly_rate", "active"]
     list_filter = ["active", "skills", "location"]
-    search_fields = ["display_name", "user__email", "user__name"]
+    search_fields = ["display_name", "=user__email"]
     filter_horizontal = ["skills"]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "location"]

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from coresync.catalog.models import Location, Service
+from coresync.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedEmailField
 from coresync.core.models import TimeStampedModel
 
 
@@ -13,7 +14,7 @@ class EntryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Left the waitlist"
 
 
-class WaitlistEntry(TimeStampedModel):
+class WaitlistEntry(BlindIndexedModel, TimeStampedModel):
     """Someone who wants ``service`` between two local dates (optionally between two local times of day).
 
     Entries are served first come, first served (``created_at``, then ``id``).
@@ -22,9 +23,10 @@ class WaitlistEntry(TimeStampedModel):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="waitlist_entries")
-    name = models.CharField(max_length=150)
-    email = models.EmailField()
-    phone = models.CharField(max_length=32, blank=True)
+    name = EncryptedCharField(max_length=150)  # the contact is encrypted at rest (coresync.core.fields)
+    email = EncryptedEmailField(blind_index="email_bidx")
+    email_bidx = BlindIndexField(source="email", kind="email", db_index=True)
+    phone = EncryptedCharField(max_length=32, blank=True)
     date_from = models.DateField()
     date_to = models.DateField()
     time_from = models.TimeField(null=True, blank=True)

@@ -45,6 +45,8 @@ DEVICES = {
 pytestmark = pytest.mark.browser  # (the root conftest marks every test in tests/e2e)
 
 
+E2E_INDEX_KEY = "e2e-blind-index-key-0123456789abcdef"
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
@@ -100,6 +102,7 @@ def live_spa(tmp_path_factory):
         "CHAT_RATE_LIMIT": "10000/minute",
         "LOG_LEVEL": "WARNING",
         "PYTHONWARNINGS": "ignore",
+        "FIELD_INDEX_KEY": E2E_INDEX_KEY,  # a test may find a row by its blind index (coresync.core.crypto)
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     # The server is one process on embedded defaults: it must not share Redis with the

@@ -34,6 +34,9 @@ class ConversationSerializer(serializers.ModelSerializer):
 class AgentActionSerializer(serializers.ModelSerializer):
     position = serializers.IntegerField(read_only=True, min_value=0)
     latency_ms = serializers.IntegerField(read_only=True, min_value=0)
+    # Stored encrypted (one text column each), served as the JSON they hold.
+    entities = serializers.JSONField(required=False)
+    reply = serializers.JSONField(required=False, help_text="The messages sent back (text, cards, actions).")
 
     class Meta:
         model = AgentAction

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.checks import run_checks
 
 from coresync.settings import BASE_DIR
@@ -17,7 +18,8 @@ STRONG_KEY = "kq3VZ8r_0c2T-mWbX9yLp4sN7uHfE1dG6jA5oRtYiQeCvBnMzKx"
 def _check(tmp_path, *args, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("SECURE_", "DEBUG", "PRODUCTION", "STRIPE_", "SENDGRID", "ATLAS_", "REDIS_URL", "CELERY_"))}  # fmt: skip
-    base = {"CORESYNC_VAR_DIR": str(tmp_path), "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "spa.example.com", "DEBUG": "0"}
+    base = {"CORESYNC_VAR_DIR": str(tmp_path), "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "spa.example.com", "DEBUG": "0",
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "FIELD_INDEX_KEY": "i" * 8 + STRONG_KEY}
     return subprocess.run([sys.executable, "manage.py", "check", *args], env={**clean, **base, **env},
                           cwd=BASE_DIR, capture_output=True, text=True, timeout=120)  # fmt: skip
 
@@ -50,7 +52,15 @@ def test_production_checks(settings):
     settings.ATLAS_API_URL = settings.SENDGRID_API_KEY = ""
     settings.PRICING_SOURCE = "file"
     settings.WEB_WORKERS = settings.WORKER_CONCURRENCY = 1
+    settings.FIELD_ENCRYPTION_KEYS, settings.FIELD_INDEX_KEY = [Fernet.generate_key().decode()], "i" * 8 + STRONG_KEY
     assert not {i for i in _ids() if i.startswith("coresync.E01")}
+    settings.FIELD_ENCRYPTION_KEYS = []
+    assert "coresync.E018" in _ids()  # personal data under a key derived from SECRET_KEY
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), "not-a-key"]
+    assert "coresync.E018" in _ids()
+    settings.FIELD_ENCRYPTION_KEYS, settings.FIELD_INDEX_KEY = [Fernet.generate_key().decode()], ""
+    assert "coresync.E019" in _ids()
+    settings.FIELD_INDEX_KEY = "i" * 8 + STRONG_KEY
     settings.SECRET_KEY = "short"
     assert "coresync.E011" in _ids()
     settings.SECRET_KEY = STRONG_KEY

@@ -95,7 +95,7 @@ def test_after_erasure_nothing_readable_is_left_and_the_books_still_add_up(custo
     receipt.refresh_from_db()
     assert receipt.total == Booking.objects.get(pk=receipt.booking_id).total and counts["ledger_receipts"] == 1
     assert counts["bookings"] == 2 and counts["waitlist_entries"] == 1 and counts["saved_cards"] == 1 and counts["account"] == 1
-    assert not AgentAction.objects.exclude(message="[erased]").filter(conversation__customer=customer).exists()
+    assert all(a.message == "[erased]" for a in AgentAction.objects.filter(conversation__customer=customer))
     customer.refresh_from_db()
     assert not customer.is_active and not customer.has_usable_password()
     assert Booking.objects.get(pk=other.pk).customer_name == "Ada Lovelace"
@@ -135,4 +135,4 @@ def test_the_command_refuses_without_yes(customer):
 
     with pytest.raises(CommandError, match="--yes"):
         call_command("privacy_erase", customer.email)
-    assert Booking.objects.filter(customer=customer, customer_name=NAME).exists()
+    assert any(b.customer_name == NAME for b in Booking.objects.filter(customer=customer))
