@@ -92,9 +92,9 @@ def test_a_raw_insert_that_overlaps_hits_the_exclusion_constraint(spa):
                 "INSERT INTO bookings_booking (created_at, updated_at, reference, location_id, customer_name, customer_email,"
                 " customer_phone, service_id, technician_id, room_id, start, \"end\", blocked_until, status, channel, notes,"
                 " price_column, tier_name, currency, subtotal, discount, tax, total, price_lines, cancellation_reason,"
-                " ai_session_id, atlas_call_id, ics_sequence)"
+                " ai_session_id, atlas_call_id, ics_sequence, customer_email_bidx, customer_phone_bidx)"
                 " VALUES (now(), now(), 'CS-RAWSQL', %s, 'Raw', 'raw@example.test', '', %s, %s, %s, %s, %s, %s, 'confirmed',"
-                " 'admin', '', 'non_member', '', 'USD', 100, 0, 0, 100, '[]', '', '', '', 0)",
+                " 'admin', '', 'non_member', '', 'USD', 100, 0, 0, 100, '[]', '', '', '', 0, '', '')",
                 [spa.location.id, spa.service.id, spa.technician.id, other_room.id,
                  at(TUESDAY, "11:30"), at(TUESDAY, "12:30"), at(TUESDAY, "12:45")],
             )
