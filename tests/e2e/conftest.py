@@ -45,7 +45,11 @@ DEVICES = {
 pytestmark = pytest.mark.browser  # (the root conftest marks every test in tests/e2e)
 
 
+# The servers' own field keys (personal data is encrypted in their databases): a test reads a row through
+# LiveSpa.decrypt and finds one by e-mail through LiveSpa.digest, as the server does.
 E2E_INDEX_KEY = "e2e-blind-index-key-0123456789abcdef"
+E2E_FIELD_KEY = "sdt8lmgEqERWu1px_VfBqTxVmjfl0ck7X_h27TObYnI="
+E2E_KEYS = {"FIELD_ENCRYPTION_KEYS": E2E_FIELD_KEY, "FIELD_INDEX_KEY": E2E_INDEX_KEY}
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
@@ -79,6 +83,23 @@ class LiveSpa:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) as conn:
             return conn.execute(sql, params).fetchall()
 
+    @staticmethod
+    def digest(email: str) -> str:
+        """The blind index the server keeps for ``email`` (``WHERE u.email_bidx = ?``)."""
+        from django.test import override_settings
+
+        from coresync.core.crypto import blind_index
+
+        with override_settings(FIELD_INDEX_KEY=E2E_INDEX_KEY):
+            return blind_index("email", email)
+
+    @staticmethod
+    def decrypt(token: str) -> str:
+        """An encrypted column's plain value."""
+        from cryptography.fernet import Fernet
+
+        return Fernet(E2E_FIELD_KEY).decrypt(token.encode()).decode() if token else token
+
 
 @pytest.fixture(scope="session")
 def live_spa(tmp_path_factory):
@@ -102,7 +123,7 @@ def live_spa(tmp_path_factory):
         "CHAT_RATE_LIMIT": "10000/minute",
         "LOG_LEVEL": "WARNING",
         "PYTHONWARNINGS": "ignore",
-        "FIELD_INDEX_KEY": E2E_INDEX_KEY,  # a test may find a row by its blind index (coresync.core.crypto)
+        **E2E_KEYS,
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     # The server is one process on embedded defaults: it must not share Redis with the

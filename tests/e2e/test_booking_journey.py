@@ -47,11 +47,12 @@ def _status(live_spa, reference: str) -> tuple[str, str, int]:
 
 
 def _email_rows(live_spa, reference: str) -> list[tuple]:
-    return live_spa.query(
+    rows = live_spa.query(
         "SELECT e.kind, e.sequence, e.status, e.recipient FROM notifications_emaillog e "
         "JOIN bookings_booking b ON b.id = e.booking_id WHERE b.reference = ? ORDER BY e.id",
         (reference,),
     )
+    return [(kind, sequence, status, live_spa.decrypt(recipient)) for kind, sequence, status, recipient in rows]
 
 
 def _wait_for_emails(live_spa, reference: str, count: int) -> list[tuple]:

@@ -23,7 +23,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from .conftest import DEVICES, ROOT, SCREENSHOTS, ChatFrames, LiveSpa, _free_port, _run, sign_in
+from .conftest import DEVICES, E2E_KEYS, ROOT, SCREENSHOTS, ChatFrames, LiveSpa, _free_port, _run, sign_in
 from .test_chat import _book_by_chat
 
 DEVICE = "iphone-se"
@@ -39,7 +39,7 @@ def product(tmp_path_factory):
            "STATIC_MANIFEST": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "CSRF_TRUSTED_ORIGINS": url, "SITE_URL": url,
            "BOOKING_PAYMENT_MODE": "online", "AI_CHAT_IP_RATE_LIMIT": "10000/minute", "AI_CHAT_SESSION_RATE_LIMIT": "10000/minute",
            "CHAT_RATE_LIMIT": "10000/minute", "LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore", "WEB_WORKERS": "1",
-           "WORKER_CONCURRENCY": "1"}
+           "WORKER_CONCURRENCY": "1", **E2E_KEYS}
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "PYTEST_XDIST_WORKER", "STRIPE_SECRET_KEY", "PAYMENT_PROVIDER",
                  "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
@@ -187,7 +187,7 @@ def test_premium_saves_a_card_then_pays_the_next_booking_with_one_tap(phone, pro
     assert "Visa •••• 4242" in page.locator("[data-saved-card]").inner_text()
     _shot(page, "premium-2-card-saved")
     (consent,) = product.query("SELECT consent_version, consent_at FROM payments_savedcard c JOIN accounts_user u "
-                               "ON u.id = c.user_id WHERE u.email = 'premium@coresync.test'")
+                               "ON u.id = c.user_id WHERE u.email_bidx = ?", (product.digest("premium@coresync.test"),))
     assert consent[0] and consent[1], "the consent's text version and time are kept with the card"
 
     frames = ChatFrames(page)
@@ -228,7 +228,7 @@ def test_base_subscribes_to_premium_and_sees_the_tier_change(phone, product):
     assert page.locator("[data-renews-on]").inner_text().strip() not in ("", "—")
     _shot(page, "base-2-premium")
     rows = product.query("SELECT t.slug, m.status FROM memberships_membership m JOIN memberships_membershiptier t ON t.id = m.tier_id "
-                         "JOIN accounts_user u ON u.id = m.user_id WHERE u.email = 'base@coresync.test' ORDER BY m.id")
+                         "JOIN accounts_user u ON u.id = m.user_id WHERE u.email_bidx = ? ORDER BY m.id", (product.digest("base@coresync.test"),))
     assert rows == [("base", "cancelled"), ("premium", "active")], rows
     welcome = [m for m in _wait_for_mails(product, "Premium membership", 1) if "base@coresync.test" in m["to"]]
     assert len(welcome) == 1, welcome

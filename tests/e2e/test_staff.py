@@ -43,8 +43,8 @@ def test_the_staff_day_from_the_phone_to_the_payroll(context_for, browser, live_
     if now.hour == 0 and now.minute < 45:
         pytest.skip("just after midnight in New York the demo has no booking of today that has started yet")
     today = now.date().isoformat()
-    maya = live_spa.query("SELECT t.id FROM technicians_technician t JOIN accounts_user u ON u.id = t.user_id WHERE u.email = ?",
-                          ("tech@coresync.test",))[0][0]
+    maya = live_spa.query("SELECT t.id FROM technicians_technician t JOIN accounts_user u ON u.id = t.user_id WHERE u.email_bidx = ?",
+                          (live_spa.digest("tech@coresync.test"),))[0][0]
 
     # --- The technician, iPhone SE ---------------------------------------------------------------
     page = context_for("iphone-se").new_page()
