@@ -1,9 +1,9 @@
 """Personal data encrypted at rest (issue 16): the columns become Fernet tokens, found through blind indexes;
 the rows already stored are encrypted here (and decrypted again if the migration is reversed)."""
 
-import coresync.core.fields
 from django.db import migrations
 
+import coresync.core.fields
 from coresync.core.pii import decrypt_existing, encrypt_existing
 
 
