@@ -143,6 +143,7 @@ def server_env() -> dict[str, str]:
             "CHAT_RATE_LIMIT": "1000000/minute",
             "AI_CHAT_SESSION_RATE_LIMIT": "1000000/minute",
             "AI_CHAT_IP_RATE_LIMIT": "1000000/minute",
+            "WEBHOOK_RATE_LIMIT": "1000000/minute",  # bench/payments.py's webhook load comes from one IP
             "BENCH_ENDPOINTS": "1",
             "STATIC_MANIFEST": "0",
             "LOG_LEVEL": "WARNING",

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from coresync.catalog.selectors import catalog_snapshot
 from coresync.core.errors import ValidationFailed
+from coresync.core.snapshots import get_many_with_versions, versions_memo
 
 from . import events
 from .engine import get_engine
@@ -114,6 +114,13 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     before the next message of the same chat is read. Whatever the engine *did* (a booking, a move, a
     cancellation) is already committed by its own service either way.
     """
+    with versions_memo():  # each read model's version read once per turn, with the state (as a request does)
+        return _chat_turn(message=message, session_id=session_id, channel=channel, user=user, caller_phone=caller_phone,
+                          call_id=call_id, now=now, defer_writes=defer_writes)  # fmt: skip
+
+
+def _chat_turn(*, message: str, session_id, channel: str, user, caller_phone: str, call_id: str, now: datetime | None,
+               defer_writes: bool) -> ChatResult:  # fmt: skip
     started = time.perf_counter()
     raw = message if isinstance(message, str) else ""
     if len(raw) > settings.AI_MAX_MESSAGE_CHARS:
@@ -148,13 +155,19 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
     latency = int((time.perf_counter() - started) * 1000)
     public = state.public()
 
-    def finish() -> None:
+    def persist() -> None:
         _persist(state, text=text, intent=intent, entities=entities, reply=turn_reply, engine=engine_name, latency=latency, user=user)
-        state_save(state)
 
     if defer_writes:
-        return ChatResult(state.session_id, turn_reply.messages, public, turn_reply.booking_id, finish=finish)
-    finish()
+        # The state is saved before the reply leaves: a client that reconnects the moment it has the reply
+        # resumes this session. So that the saved state knows its conversation row, a new session's row is
+        # created now (its first turn only); the turn's rows wait until the reply is on its way.
+        if not state.conversation_id:
+            state.conversation_id = _conversation_open(state, user=user).pk
+        state_save(state)
+        return ChatResult(state.session_id, turn_reply.messages, public, turn_reply.booking_id, finish=persist)
+    persist()
+    state_save(state)
     return ChatResult(state.session_id, turn_reply.messages, public, turn_reply.booking_id)
 
 
@@ -201,7 +214,7 @@ def _prefetch(session_id) -> dict:
     """The session's state and the FAQ entries in one cache round trip (both are read on most turns)."""
     wanted = valid_session_id(session_id) if session_id else None
     keys = [session_key(wanted), FAQ_ENTRIES_KEY] if wanted else [FAQ_ENTRIES_KEY]
-    found = cache.get_many(keys)  # one round trip
+    found = get_many_with_versions(keys)  # one round trip, the read models' versions with them
     if wanted and session_key(wanted) not in found:
         found[session_key(wanted)] = None  # read, and not there
     return found
@@ -241,6 +254,14 @@ def _actor(user, state: DialogueState) -> str:
 
 
 _OUTCOMES = {"booked": Outcome.BOOKED, "rescheduled": Outcome.RESCHEDULED, "cancelled": Outcome.CANCELLED, "handoff": Outcome.HANDOFF}
+
+
+def _conversation_open(state: DialogueState, *, user) -> Conversation:
+    """The session's conversation row, before its first turn is recorded (``_persist`` counts the turns)."""
+    return Conversation.objects.create(
+        session_id=state.session_id, channel=state.channel, customer=user, atlas_call_id=state.call_id,
+        caller_phone=state.caller_phone, turns=0, last_intent="", outcome=Outcome.OPEN,
+    )  # fmt: skip
 
 
 # One transaction for the turn's writes: one commit (one WAL flush on PostgreSQL) instead of one per write,

@@ -46,12 +46,33 @@ def version_key(key: str) -> str:
 
 @contextmanager
 def versions_memo() -> Iterator[None]:
-    """Read each version from the cache at most once inside the block (one request, one chat turn)."""
+    """Read each version from the cache at most once inside the block (one request, one chat turn).
+
+    Reentrant: inside an open memo (a chat turn inside an HTTP request) the outer one goes on.
+    """
+    if _MEMO.get() is not None:
+        yield
+        return
     token = _MEMO.set({})
     try:
         yield
     finally:
         _MEMO.reset(token)
+
+
+def get_many_with_versions(keys: list[str]) -> dict:
+    """``cache.get_many(keys)``; in a memo not read yet, every declared version comes in the same round trip.
+
+    A chat turn reads its dialogue state and the FAQ first, then the catalog, tiers and schedules: one
+    round trip instead of two or more.
+    """
+    memo = _MEMO.get()
+    if memo is None or memo:
+        return cache.get_many(keys)
+    versions = [key for key in _KNOWN if key not in keys]
+    found = cache.get_many([*keys, *versions])
+    memo.update({key: value for key in versions if (value := found.pop(key, None))})
+    return found
 
 
 def current_versions(*keys: str) -> list[str]:

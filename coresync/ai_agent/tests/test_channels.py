@@ -406,3 +406,22 @@ def test_the_turn_is_recorded_after_its_reply_and_before_the_next_frame(applicat
     session_id = async_to_sync(talk)()
     turns = list(AgentAction.objects.filter(conversation__session_id=session_id).order_by("position").values_list("position", "message"))
     assert turns == [(1, "60 min swedish massage tomorrow afternoon?"), (2, "how much is it?")]
+
+
+@pytest.mark.django_db
+def test_a_websocket_turn_saves_the_state_before_the_reply_leaves(demo_spa, frozen_now):
+    """The socket sends the reply, then writes the turn's rows: a client reconnecting at once resumes the session."""
+    from coresync.ai_agent.services import chat_turn
+    from coresync.ai_agent.state import state_load
+
+    first = chat_turn(message="swedish massage tomorrow afternoon", channel="web", defer_writes=True)
+    saved = state_load(first.session_id)  # before finish(): what a reconnect in that instant finds
+    assert saved is not None and saved.turn == 1
+    conversation = Conversation.objects.get(pk=saved.conversation_id)
+    assert conversation.session_id.hex == first.session_id.replace("-", "")
+    first.finish()
+    second = chat_turn(message="and on Wednesday?", session_id=first.session_id, channel="web", defer_writes=True)
+    second.finish()
+    conversation.refresh_from_db()
+    assert conversation.turns == 2 and Conversation.objects.count() == 1
+    assert list(conversation.actions.values_list("position", flat=True)) == [1, 2]

@@ -73,3 +73,23 @@ def test_a_booking_over_the_api_reads_the_versions_once_and_the_tier_with_the_to
     membership_reads = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT") and
                         "memberships_membership" in q["sql"] and "authtoken_token" not in q["sql"]]  # fmt: skip
     assert membership_reads == []
+
+
+def test_a_memo_inside_a_memo_keeps_the_outer_one(cache_reads):
+    with versions_memo():
+        current_versions(A)
+        with versions_memo():
+            current_versions(B)
+    assert len(cache_reads) == 1
+
+
+def test_a_chat_turn_reads_its_state_faq_and_versions_in_one_round_trip(demo_spa, cache_reads):
+    """The concierge's turn has no request middleware: it holds its own memo, filled with the state read."""
+    from coresync.ai_agent.services import chat_turn
+
+    first = chat_turn(message="60 min massage tomorrow afternoon?", channel="web")
+    del cache_reads[:]
+    reply = chat_turn(message="and for Wednesday?", session_id=first.session_id, channel="web")
+    assert reply.messages
+    assert len(cache_reads) == 1, cache_reads
+    assert {A, B} <= set(cache_reads[0])  # every declared version came with the dialogue state
