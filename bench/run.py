@@ -197,7 +197,7 @@ class Server:
                 UVICORN,
                 "coresync.asgi:application",
                 "--workers",
-                "2",
+                os.environ.get("BENCH_WEB_WORKERS", "2"),  # the figure of record is 2; other counts for experiments
                 "--host",
                 "127.0.0.1",
                 "--port",

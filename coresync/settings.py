@@ -533,7 +533,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # Every answered request is logged once by coresync.request (status, route, time, request id); Django's
+        # own warning per 4xx ("Conflict: /api/v1/bookings/" for every time already taken) repeated it. 5xx stay.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Observability (issue 16) ---

@@ -20,3 +20,12 @@ def test_a_request_id_is_kept_or_made_and_returned(caplog):
     assert [(line["request_id"], line["method"], line["path"], line["status"]) for line in lines] == [
         ("abc-123", "GET", "/healthz", 200), (made["X-Request-ID"], "GET", "/healthz", 200)]
     assert all(isinstance(line["duration_ms"], float) for line in lines)
+
+
+def test_a_refused_request_is_logged_once(caplog):
+    """A 4xx is a normal answer (a time already taken, a wrong id): one line from coresync.request, not two."""
+    with caplog.at_level(logging.INFO):
+        response = Client().get("/api/v1/services/no-such-service/")
+    assert response.status_code == 404
+    assert [(r.name, r.levelname) for r in caplog.records if r.name.startswith(("django.request", "coresync.request"))] == [
+        ("coresync.request", "INFO")]
