@@ -309,7 +309,7 @@ def render(results: dict, machine: dict | None = None) -> str:
             continue
         lines.append(f"| outbox `payments.event` (re-fetch from the fake) | — | — | {outbox['per_second']} events/s "
                      f"({outbox['drained']} in {outbox['seconds']} s, worker concurrency {outbox['worker_concurrency']}) | — | — | "
-                     f"{outbox['stripe_calls']} |")
+                     f"{outbox['stripe_calls']} | — |")
     lines += ["", "The webhook request verifies the signature (`construct_event`), stores the event id and writes the outbox row; "
               "the Stripe column counts calls the fake received while the load ran (no worker running): 0 means no outbound "
               "call on the request path. S4 online holds the booking (`pending_payment`); its PaymentIntent is created later by "
