@@ -386,5 +386,12 @@ def _s7(s7: dict) -> str:
 def _notes() -> str:
     from pathlib import Path
 
-    notes = Path(__file__).resolve().parent / "NOTES.md"
-    return "\n" + notes.read_text() if notes.exists() else ""
+    here = Path(__file__).resolve().parent
+    notes = here / "NOTES.md"
+    text = "\n" + notes.read_text() if notes.exists() else ""
+    # The scale-out load test (`make loadtest`, issue 16) writes its own fragment; it sits beside S3 here.
+    loadtest = here / "LOADTEST.md"
+    if loadtest.exists():
+        body = "\n".join(line for line in loadtest.read_text().splitlines() if not line.startswith("<!--"))
+        text += "\n## Scale-out load test (issue 16, `make loadtest`)\n\n" + body.replace("### Load test", "Load test", 1) + "\n"
+    return text

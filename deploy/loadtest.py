@@ -218,7 +218,12 @@ def markdown(result: dict) -> str:
     for run in (one, both):
         lines.append(f"| {run['run']} ({run['host']}) | {run['requests_per_second']} | {run['bookings_per_second']} | {run['p50_ms']} | "
                      f"{run['p95_ms']} | {run['booking_p95_ms']} | {run['five_xx']} | {run['overlaps']} |")
-    lines += ["", f"Scale-out: **{result['speedup']}×** the one-process throughput (target ≥ 1.7×).", "",
+    answers = "; ".join(f"{run['run']}: " + ", ".join(f"{count} × {status}" for status, count in sorted(run["statuses"].items()))
+                        for run in (one, both))
+    lines += ["", f"Answers ({answers}). The free times run out during each run (a booking blocks its technician's and "
+              "room's neighbouring starts), after which most booking attempts are 409s, alike in both runs; every "
+              "request counts in requests/s.",
+              "", f"Scale-out: **{result['speedup']}×** the one-process throughput (target ≥ 1.7×).", "",
               "CPU during each run (cores busy on average; the machine has " f"{NCPU}):", "",
               "| process | one | both |", "|---|---|---|"]
     for name in both["cpu"]:
