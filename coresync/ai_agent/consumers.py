@@ -132,7 +132,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.session_id = result.session_id
         await self.send_json({"type": "reply", **result.as_dict()})
-        try:  # the turn's own bookkeeping, after the reply: the customer does not wait for it
+        if result.finish is None:  # nothing to record (an empty message)
+            return
+        try:  # the turn's own rows, after the reply: the customer does not wait for them
             await database_sync_to_async(result.finish, thread_sensitive=False)()
         except Exception:
             logger.exception("chat turn bookkeeping failed")

@@ -108,10 +108,11 @@ def chat_turn(*, message: str, session_id=None, channel: str = "web", user=None,
               now: datetime | None = None, defer_writes: bool = False) -> ChatResult:  # fmt: skip
     """Answer one message. Raises ``MessageTooLong``; never raises for anything else a client can send.
 
-    ``defer_writes``: the reply is computed, its bookkeeping (the conversation row, the turn row, the
-    dialogue state) is left to ``result.finish()``, which the caller runs once the reply is on its way.
-    The WebSocket consumer does this: it handles one frame at a time per socket, so the state is saved
-    before the next message of the same chat is read. Whatever the engine *did* (a booking, a move, a
+    ``defer_writes``: the reply is computed and the dialogue state saved (a new session's conversation row
+    created with it); the turn's rows (the conversation's counters, the turn, a handoff) are left to
+    ``result.finish()``, which the caller runs once the reply is on its way. The WebSocket consumer does
+    this: it handles one frame at a time per socket, so they are written before the next message of the
+    same chat is read. Whatever the engine *did* (a booking, a move, a
     cancellation) is already committed by its own service either way.
     """
     with versions_memo():  # each read model's version read once per turn, with the state (as a request does)

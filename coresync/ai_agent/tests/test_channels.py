@@ -425,3 +425,16 @@ def test_a_websocket_turn_saves_the_state_before_the_reply_leaves(demo_spa, froz
     conversation.refresh_from_db()
     assert conversation.turns == 2 and Conversation.objects.count() == 1
     assert list(conversation.actions.values_list("position", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_message_is_answered_and_logs_no_error(application, demo_spa, caplog):
+    async def talk():
+        communicator, _ = await _connect(application)
+        reply = await _turn(communicator, "   ")
+        await communicator.disconnect()
+        return reply
+
+    reply = async_to_sync(talk)()
+    assert reply["type"] == "reply" and "listening" in reply["messages"][0]["text"]
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
