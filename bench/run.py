@@ -1,10 +1,11 @@
 """``make bench``: SPEC §9 scenarios S1, S2, S3, S4, S7 (and S5 when its script exists) on PostgreSQL.
 
-    .venv/bin/python bench/run.py            # full run (about 13 minutes), writes docs/benchmarks.md
+    .venv/bin/python bench/run.py            # full run (about 17 minutes with payments), writes docs/benchmarks.md
     .venv/bin/python bench/run.py --quick    # one run per figure, shorter loads (about 4 minutes)
     .venv/bin/python bench/run.py --no-write # measure and print, leave docs/benchmarks.md alone
     .venv/bin/python bench/run.py --render-only  # re-render docs/benchmarks.md from var/bench-results.json
     .venv/bin/python bench/run.py --only s3,s5   # just those scenarios on spa-5k (3 runs each), printed, nothing written
+    BENCH_WEB_WORKERS=3 .venv/bin/python bench/run.py --only s3   # an experiment with another uvicorn worker count
 
 What it does, in order:
  1. starts PostgreSQL and Redis if they are down; drops and recreates the
