@@ -389,7 +389,7 @@ def _notes() -> str:
     here = Path(__file__).resolve().parent
     notes = here / "NOTES.md"
     text = "\n" + notes.read_text() if notes.exists() else ""
-    # The scale-out load test (`make loadtest`, issue 16) writes its own fragment; it sits beside S3 here.
+    # The scale-out load test (`make loadtest`, issue 16) writes its own fragment; it follows the notes.
     loadtest = here / "LOADTEST.md"
     if loadtest.exists():
         body = "\n".join(line for line in loadtest.read_text().splitlines() if not line.startswith("<!--"))
