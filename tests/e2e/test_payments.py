@@ -82,25 +82,30 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"pay-{name}-{DEVICE}.png"), full_page=True)
 
 
-def _mails(product: LiveSpa, needle: str) -> list[dict]:
-    """The .eml files in var/mail/ whose subject or body mentions ``needle``: subject and recipient."""
+def _mails(product: LiveSpa, needle: str, to: str = "") -> list[dict]:
+    """The .eml files in var/mail/ whose subject or body mentions ``needle`` (sent to ``to``): subject and recipient."""
     found = []
     for path in sorted((product.db_path.parent / "mail").glob("*.eml")):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         text = message.get_body(preferencelist=("plain",))
         subject = str(message["subject"])
+        if to and to not in str(message["to"]):
+            continue
         if needle in subject or (text is not None and needle in text.get_content()):
             found.append({"subject": subject.strip(), "to": str(message["to"])})
     return found
 
 
-def _wait_for_mails(product: LiveSpa, needle: str, count: int, *, settle: float = 3.0) -> list[dict]:
-    """Wait (the worker sends them) until ``count`` mails are there, then a little longer: a second one would show."""
+def _wait_for_mails(product: LiveSpa, needle: str, count: int, *, to: str = "", settle: float = 3.0) -> list[dict]:
+    """Wait (the worker sends them) until ``count`` mails are there, then a little longer: a second one would show.
+
+    The spa is shared by the module's tests: ``to`` keeps another test's mail from ending the wait early.
+    """
     deadline = time.monotonic() + 40
-    while len(_mails(product, needle)) < count and time.monotonic() < deadline:
+    while len(_mails(product, needle, to)) < count and time.monotonic() < deadline:
         time.sleep(0.3)
     time.sleep(settle)
-    return _mails(product, needle)
+    return _mails(product, needle, to)
 
 
 def _charges(product: LiveSpa, reference: str) -> list[tuple]:
@@ -230,5 +235,5 @@ def test_base_subscribes_to_premium_and_sees_the_tier_change(phone, product):
     rows = product.query("SELECT t.slug, m.status FROM memberships_membership m JOIN memberships_membershiptier t ON t.id = m.tier_id "
                          "JOIN accounts_user u ON u.id = m.user_id WHERE u.email_bidx = ? ORDER BY m.id", (product.digest("base@coresync.test"),))
     assert rows == [("base", "cancelled"), ("premium", "active")], rows
-    welcome = [m for m in _wait_for_mails(product, "Premium membership", 1) if "base@coresync.test" in m["to"]]
+    welcome = _wait_for_mails(product, "Premium membership", 1, to="base@coresync.test")
     assert len(welcome) == 1, welcome
