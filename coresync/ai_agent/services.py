@@ -257,11 +257,12 @@ def _actor(user, state: DialogueState) -> str:
 _OUTCOMES = {"booked": Outcome.BOOKED, "rescheduled": Outcome.RESCHEDULED, "cancelled": Outcome.CANCELLED, "handoff": Outcome.HANDOFF}
 
 
-def _conversation_open(state: DialogueState, *, user) -> Conversation:
-    """The session's conversation row, before its first turn is recorded (``_persist`` counts the turns)."""
+def _conversation_open(state: DialogueState, *, user, **first_turn) -> Conversation:
+    """The session's conversation row: before its first turn is recorded (a WebSocket turn, ``_persist`` counts
+    the turns later) or with it (``first_turn``: turns, last_intent, outcome, handoff, booking_id)."""
     return Conversation.objects.create(
         session_id=state.session_id, channel=state.channel, customer=user, atlas_call_id=state.call_id,
-        caller_phone=state.caller_phone, turns=0, last_intent="", outcome=Outcome.OPEN,
+        caller_phone=state.caller_phone, **{"turns": 0, "last_intent": "", "outcome": Outcome.OPEN, **first_turn},
     )  # fmt: skip
 
 
@@ -280,12 +281,10 @@ def _persist(state: DialogueState, *, text: str, intent: str, entities: dict, re
         changes["handoff"] = True
     updated = Conversation.objects.filter(pk=state.conversation_id).update(**changes) if state.conversation_id else 0
     if not updated:
-        conversation = Conversation.objects.create(
-            session_id=state.session_id, channel=state.channel, customer=user, atlas_call_id=state.call_id,
-            caller_phone=state.caller_phone, turns=1, last_intent=intent, outcome=outcome or Outcome.OPEN,
-            handoff=state.handoff, booking_id=reply.booking_id if reply.outcome == "booked" else None,
-        )  # fmt: skip
-        state.conversation_id = conversation.pk
+        state.conversation_id = _conversation_open(
+            state, user=user, turns=1, last_intent=intent, outcome=outcome or Outcome.OPEN, handoff=state.handoff,
+            booking_id=reply.booking_id if reply.outcome == "booked" else None,
+        ).pk  # fmt: skip
     AgentAction.objects.create(
         conversation_id=state.conversation_id, position=state.turn, actor=_actor(user, state), channel=state.channel,
         message=text, intent=intent, entities=entities, reply={"messages": reply.messages}, engine=engine,
